@@ -1,0 +1,5 @@
+import { InitialLog1763830000000 } from './1763830000000-initial-log';
+import { TrustAndPolicy1763830100000 } from './1763830100000-trust-and-policy';
+
+/** In order. Listed explicitly so the compiled service never globs the file system for code. */
+export const MIGRATIONS = [InitialLog1763830000000, TrustAndPolicy1763830100000];

@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import rateLimit from '@fastify/rate-limit';
+import { AppModule } from './app.module';
+import { loadConfig, type EnvConfig } from './config/env.config';
+import { createRootLogger, PinoNestLogger } from './config/logger';
+import { MetricsService } from './health/metrics.service';
+import { resolveRuntime, type Runtime } from './runtime';
+import { sendProblem } from './statements/problem';
+import { LedgerError } from './core/errors';
+
+const BINARY_TYPES = /^application\/(cose|cbor)\s*(;.*)?$/i;
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  runtime: Runtime;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the service. Used by main.ts, the tests and the benchmarks alike. */
+export async function startApp(env: Record<string, string | undefined>, opts: { listen?: boolean } = {}): Promise<RunningApp> {
+  const config: EnvConfig = loadConfig(env);
+  const root = createRootLogger(config.LOG_LEVEL);
+  const runtime = await resolveRuntime(config);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.MAX_BODY_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 65000,
+    logger: false,
+  });
+  const fastify = adapter.getInstance();
+  // Signed statements arrive as raw bytes; the body limit is enforced before anything is parsed.
+  fastify.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+  fastify.addContentTypeParser(/^(?!application\/json).*/, { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+  // Errors raised by Fastify itself (body too large, rate limit) get the same problem bodies.
+  fastify.setErrorHandler((err, req, reply) => {
+    sendProblem(reply as any, req.headers.accept, err);
+  });
+  if (config.RATE_LIMIT_PER_SECOND > 0) {
+    await fastify.register(rateLimit as any, {
+      global: true,
+      max: config.RATE_LIMIT_PER_SECOND,
+      timeWindow: 1000,
+      allowList: (req: any) => /^\/(healthz|readyz|metrics)\b/.test(req.url),
+      errorResponseBuilder: (_req: unknown, ctx: { ttl: number }) => {
+        const retry = Math.max(1, Math.ceil(ctx.ttl / 1000));
+        return Object.assign(new LedgerError('RATE_LIMITED', `rate limit exceeded; retry in ${retry}s`, { retryAfter: retry }), { statusCode: 429 });
+      },
+    });
+  }
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
+    logger: new PinoNestLogger(root),
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = (req as any).routeOptions?.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+  await app.init();
+  let url = '';
+  if (opts.listen !== false) {
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const addr = fastify.server.address();
+    url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
+  }
+  return {
+    app,
+    runtime,
+    url,
+    async close() {
+      await app.close();
+      await runtime.embedded?.stop();
+    },
+  };
+}

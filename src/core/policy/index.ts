@@ -1,0 +1,2 @@
+export * from './registration-policy';
+export * from './trust-statements';

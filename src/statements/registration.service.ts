@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parseSignedStatement, type ParsedStatement } from '../core/cose';
+import { isLedgerError, LedgerError } from '../core/errors';
+import { ENTRY_KIND } from '../core/policy';
+import { APP_CONFIG, EnvConfig } from '../config/env.config';
+import { Db } from '../db/db';
+import { MetricsService } from '../health/metrics.service';
+import { LogService } from '../log/log.service';
+import { Admission, type AdmissionItem } from './admission';
+import { TrustService } from './trust.service';
+
+export type RegistrationResult =
+  | { state: 'integrated'; entryId: string; idx: number }
+  | { state: 'pending'; entryId: string };
+
+/** Entry ids are the lowercase hex SHA-256 of the registered statement: known before sequencing. */
+export function parseEntryId(id: string): Buffer {
+  if (!/^[0-9a-fA-F]{64}$/.test(id)) throw new LedgerError('INVALID_LOCATOR', 'an entry id is 64 hexadecimal digits (the SHA-256 of the registered statement)');
+  return Buffer.from(id, 'hex');
+}
+
+@Injectable()
+export class RegistrationService {
+  private readonly admission: Admission;
+  private waiting = 0;
+
+  constructor(
+    db: Db,
+    @Inject(APP_CONFIG) private readonly cfg: EnvConfig,
+    private readonly trust: TrustService,
+    private readonly log: LogService,
+    private readonly metrics: MetricsService,
+  ) {
+    this.admission = new Admission(db, {
+      trustVersion: () => this.trust.version,
+      refresh: async () => {
+        await this.trust.reload();
+      },
+      reevaluate: (item) => this.trust.state.evaluate(item.parsed, item.size),
+    });
+  }
+
+  /** Decodes, checks the profile and the policy, verifies the signature. Throws a coded error. */
+  decide(body: Uint8Array): ParsedStatement {
+    const max = this.trust.policy.maxStatementBytes;
+    if (body.length > max) throw new LedgerError('TOO_LARGE', `statement is ${body.length} bytes; the policy allows ${max}`);
+    const parsed = parseSignedStatement(body, { maxBytes: max, requireAttachedPayload: true, requireSubject: true });
+    this.trust.state.evaluate(parsed, body.length);
+    return parsed;
+  }
+
+  async register(body: Uint8Array): Promise<RegistrationResult> {
+    let parsed: ParsedStatement;
+    try {
+      this.log.assertAccepting();
+      parsed = this.decide(body);
+    } catch (e) {
+      this.metrics.rejected(isLedgerError(e) ? e.code : 'INTERNAL');
+      throw e;
+    }
+    const entryId = parsed.entryHash.toString('hex');
+    const known = await this.log.indexOf(parsed.entryHash);
+    if (known !== undefined) {
+      this.metrics.accepted('duplicate');
+      return { state: 'integrated', entryId, idx: known };
+    }
+    const item: AdmissionItem = {
+      parsed,
+      size: body.length,
+      entry: {
+        entryHash: parsed.entryHash,
+        statement: parsed.registered,
+        issuer: parsed.iss,
+        subject: parsed.sub,
+        contentType: parsed.hashEnvelope ? stringOrUndefined(parsed.hashEnvelope.preimageContentType) : stringOrUndefined(parsed.contentType),
+        kind: ENTRY_KIND.claim,
+      },
+    };
+    try {
+      await this.admission.submit(item);
+    } catch (e) {
+      this.metrics.rejected(isLedgerError(e) ? e.code : 'INTERNAL');
+      throw e;
+    }
+    this.metrics.accepted('new');
+    if (++this.waiting >= this.cfg.LOG_BATCH_MAX) this.log.sequencer.kick();
+    try {
+      const idx = await this.log.waitForIntegration(parsed.entryHash, this.cfg.REGISTRATION_WAIT_MS);
+      return idx === undefined ? { state: 'pending', entryId } : { state: 'integrated', entryId, idx };
+    } finally {
+      this.waiting--;
+    }
+  }
+}
+
+function stringOrUndefined(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
+}
