@@ -19,6 +19,8 @@ import { ProblemFilter } from './statements/problem.filter';
 import { RegistrationService } from './statements/registration.service';
 import { TrustService } from './statements/trust.service';
 import { withMigrationLock } from './db/migrate';
+import { TlogController } from './audit/tlog.controller';
+import { LogReadController } from './audit/log-read.controller';
 
 @Global()
 @Module({})
@@ -63,12 +65,15 @@ export class StatementsModule {}
 @Module({ imports: [TerminusModule, LogModule], controllers: [HealthController] })
 export class HealthModule {}
 
+@Module({ imports: [LogModule], controllers: [TlogController, LogReadController] })
+export class AuditModule {}
+
 @Module({})
 export class AppModule {
   static forRoot(rt: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule],
+      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: true }) },

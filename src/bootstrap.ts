@@ -14,6 +14,8 @@ const BINARY_TYPES = /^application\/(cose|cbor)\s*(;.*)?$/i;
 
 export interface RunningApp {
   app: NestFastifyApplication;
+  /** Every route the HTTP server serves (method, Fastify path), for the OpenAPI contract test. */
+  routes: { method: string; url: string }[];
   runtime: Runtime;
   url: string;
   close(): Promise<void>;
@@ -32,6 +34,10 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
     logger: false,
   });
   const fastify = adapter.getInstance();
+  const routes: { method: string; url: string }[] = [];
+  fastify.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) routes.push({ method: String(m), url: r.url ?? r.path });
+  });
   // Signed statements arrive as raw bytes; the body limit is enforced before anything is parsed.
   fastify.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
   fastify.addContentTypeParser(/^(?!application\/json).*/, { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
@@ -73,6 +79,7 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
     app,
     runtime,
     url,
+    routes,
     async close() {
       await app.close();
       await runtime.embedded?.stop();

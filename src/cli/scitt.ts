@@ -8,6 +8,7 @@ import { algOf, ALGS, generateSigningKey, publicJwk, readPrivateKey, sha, writeP
 import { ServiceClient } from './service-client';
 import { loadKeyFile, parseKeySet, verifyOffline } from './verify';
 import { registerExtraCommands } from './commands';
+import { verifyImage } from './image-commands';
 
 const program = new Command();
 program
@@ -124,7 +125,6 @@ program
   .option('--json', 'print a JSON report')
   .action(async (path: string | undefined, o: any) => {
     if (o.image) {
-      const { verifyImage } = await import('./image-commands');
       return verifyImage(o.image, o);
     }
     if (!path) throw new CliError('give a statement file, or --image <ref>', EXIT.USAGE);

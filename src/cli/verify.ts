@@ -76,7 +76,7 @@ export function verifyOffline(statementBytes: Uint8Array, extraReceipts: Uint8Ar
     return report;
   }
   receipts.forEach((r, i) => {
-    const v = verifyReceipt(r, { statement: registered }, (kid) => (kid ? keys.byKid.get(Buffer.from(kid).toString('hex')) : keys.all.length === 1 ? keys.all[0] : undefined));
+    const v = verifyReceipt(r, { statement: registered }, (kid: Uint8Array | undefined) => (kid ? keys.byKid.get(Buffer.from(kid).toString('hex')) : keys.all.length === 1 ? keys.all[0] : undefined));
     report.receipts.push(
       v.ok
         ? { receipt: i, ok: true, treeSize: v.treeSize, leafIndex: v.leafIndex, issuer: v.iss }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decode } from 'cbor2';
-import { createPublicKey } from 'node:crypto';
 import { importPublicKey, verifyReceipt, extractReceipts } from '../../src/core/cose';
 import type { RunningApp } from '../../src/bootstrap';
+import { Db } from '../../src/db/db';
+import { LogService } from '../../src/log/log.service';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg';
 import { ADMIN, baseEnv, startInProcess, waitFor } from '../helpers/service';
 import { makeIssuer, makeStatement, type TestIssuer } from '../helpers/statements';
@@ -25,8 +26,8 @@ describe('SCRAPI registration against real PostgreSQL', () => {
   const admin = (path: string, init: RequestInit = {}) =>
     fetch(url + path, { ...init, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
   const post = (body: Uint8Array, headers: Record<string, string> = COSE) => fetch(url + '/entries', { method: 'POST', body, headers });
-  const treeSize = async () => (await svc.app.get((await import('../../src/log/log.service')).LogService).latestCheckpoint()).treeSize;
-  const entryCount = async () => Number((await svc.app.get((await import('../../src/db/db')).Db).query('SELECT count(*) AS n FROM entries')).rows[0].n);
+  const treeSize = async () => (await svc.app.get(LogService).latestCheckpoint()).treeSize;
+  const entryCount = async () => Number((await svc.app.get(Db).query('SELECT count(*) AS n FROM entries')).rows[0].n);
 
   before(async () => {
     db = await createTestDatabase('e2e');
@@ -123,7 +124,7 @@ describe('SCRAPI registration against real PostgreSQL', () => {
     it('a disallowed algorithm', async () => {
       const ed = makeIssuer(undefined, -8);
       assert.equal((await admin('/admin/issuers', { method: 'POST', body: JSON.stringify({ iss: ed.iss, keys: [ed.jwk] }) })).status, 201);
-      const policy = await (await admin('/admin/policy')).json();
+      const policy = (await (await admin('/admin/policy')).json()) as Record<string, unknown>;
       const put = await admin('/admin/policy', { method: 'PUT', body: JSON.stringify({ ...policy, allowedAlgorithms: ['ES256'] }) });
       assert.equal(put.status, 200, await put.text());
       const count = await entryCount();
@@ -138,7 +139,7 @@ describe('SCRAPI registration against real PostgreSQL', () => {
       const res = await fetch(url + '/entries', { method: 'POST', body: Buffer.from([0xff]), headers: { ...COSE, accept: 'application/json' } });
       assert.equal(res.status, 400);
       assert.equal(res.headers.get('content-type'), 'application/problem+json');
-      const j = await res.json();
+      const j = (await res.json()) as { title: string; status: number };
       assert.equal(j.title, 'Malformed request');
       assert.equal(j.status, 400);
     });
@@ -171,8 +172,8 @@ describe('SCRAPI registration against real PostgreSQL', () => {
     const other = makeIssuer();
     const add = await admin('/admin/issuers', { method: 'POST', body: JSON.stringify({ iss: other.iss, keys: [other.jwk] }) });
     assert.equal(add.status, 201);
-    const { entryId } = await add.json();
-    const list = await (await admin('/admin/issuers')).json();
+    const { entryId } = (await add.json()) as { entryId: string };
+    const list = (await (await admin('/admin/issuers')).json()) as { issuers: { iss: string }[] };
     assert.ok(list.issuers.some((i: { iss: string }) => i.iss === other.iss));
     const ok = await post(makeStatement(other));
     assert.equal(ok.status, 201);

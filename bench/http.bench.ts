@@ -1,0 +1,116 @@
+/**
+ * Issue 4 targets, measured over HTTP against the real service (a child process) on real PostgreSQL,
+ * with the load generator (autocannon) in this process on the same machine:
+ *  - sustained registration of distinct ~1 KB ES256 statements (answered 202: durably acknowledged),
+ *    and its ratio to the raw ES256 verification rate on all cores measured in the same run;
+ *  - at 1,000 registrations/s, p99 from POST to receipt available (201 with the receipt inline).
+ */
+import autocannon from 'autocannon';
+import { generateKeyPairSync, randomBytes, sign, verify, createPublicKey } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { signSign1 } from '../src/core/cose';
+import { createTestDatabase } from '../test/helpers/pg';
+import { ADMIN, baseEnv, spawnService } from '../test/helpers/service';
+import type { BenchRow } from './report';
+
+function makeStatements(n: number, iss: string, key: ReturnType<typeof generateKeyPairSync>['privateKey'], kid: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const h = new Map<number, unknown>([
+      [1, -7],
+      [3, 'application/vnd.in-toto+json'],
+      [4, kid],
+      [15, new Map<number, unknown>([[1, iss], [2, `oci://registry.example/app@sha256:${randomBytes(32).toString('hex')}`]])],
+    ]);
+    out.push(Buffer.from(signSign1({ protectedHeader: h, payload: randomBytes(820), key })));
+  }
+  return out;
+}
+
+/** Raw ES256 verifications per second on one core over the same kind of message. */
+function rawVerifyRate(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const msg = randomBytes(1000);
+  const sig = sign('sha256', msg, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  let n = 0;
+  const end = performance.now() + 1500;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) verify('sha256', msg, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
+    n += 100;
+  }
+  return n / 1.5;
+}
+
+async function load(url: string, bodies: Buffer[], o: { connections: number; duration: number; overallRate?: number }) {
+  let next = 0;
+  const result = await autocannon({
+    url: url + '/entries',
+    method: 'POST',
+    connections: o.connections,
+    duration: o.duration,
+    overallRate: o.overallRate,
+    headers: { 'content-type': 'application/cose' },
+    requests: [
+      {
+        setupRequest: (req: any) => {
+          req.body = bodies[next++ % bodies.length];
+          return req;
+        },
+      },
+    ],
+  });
+  return result;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const cores = availableParallelism();
+  const raw1 = rawVerifyRate();
+  rows.push({ bench: 'http', metric: 'raw ES256 verify, 1 core', value: raw1, unit: 'ops/s' });
+  rows.push({ bench: 'http', metric: `raw ES256 verify, ${cores} cores (x${cores})`, value: raw1 * cores, unit: 'ops/s' });
+
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const iss = 'https://bench.example/builder';
+  const kid = Buffer.from('bench-key-1');
+  const jwk = { ...(createPublicKey(publicKey).export({ format: 'jwk' }) as object), kid: 'bench-key-1' };
+  const duration = Number(process.env.BENCH_HTTP_SECONDS ?? 20);
+  const bodies = makeStatements(Number(process.env.BENCH_HTTP_STATEMENTS ?? 9000 * duration), iss, privateKey, kid);
+
+  for (const mode of ['throughput', 'latency'] as const) {
+    const tdb = await createTestDatabase('bench_http');
+    const svc = await spawnService(
+      baseEnv({
+        DATABASE_URL: tdb.url,
+        LOG_LEVEL: 'error',
+        LOG_BATCH_MS: '100',
+        REGISTRATION_WAIT_MS: mode === 'throughput' ? '0' : '1000',
+        LOG_MAX_PENDING: '10000000',
+      }),
+    );
+    try {
+      const add = await fetch(svc.url + '/admin/issuers', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ iss, keys: [jwk] }),
+      });
+      if (add.status !== 201) throw new Error(`issuer add: ${add.status}`);
+      const slice = mode === 'throughput' ? bodies : bodies.slice(bodies.length / 2);
+      // Warm up the JIT and the connection pool.
+      await load(svc.url, slice.slice(0, 2000), { connections: 16, duration: 2 });
+      if (mode === 'throughput') {
+        const r = await load(svc.url, slice.slice(2000), { connections: 64, duration });
+        const ok = r['2xx'];
+        const rate = ok / duration;
+        rows.push({ bench: 'http', metric: 'sustained registrations (202)', value: rate, unit: 'req/s', target: '>= 5,000', pass: rate >= 5000, note: `64 connections, ${duration} s, ${r.non2xx} non-2xx, p99 ${r.latency.p99} ms` });
+        rows.push({ bench: 'http', metric: 'ratio to raw ES256 verify (all cores)', value: rate / (raw1 * cores), unit: 'x' });
+      } else {
+        const r = await load(svc.url, slice.slice(2000), { connections: 400, duration, overallRate: 1000 });
+        rows.push({ bench: 'http', metric: 'POST -> receipt p99 @1,000/s (201)', value: r.latency.p99, unit: 'ms', target: '<= 500', pass: r.latency.p99 <= 500, note: `p50 ${r.latency.p50} ms, ${r['2xx']} ok, ${r.non2xx} non-2xx` });
+      }
+    } finally {
+      await svc.stop();
+      await tdb.drop();
+    }
+  }
+  return rows;
+}
