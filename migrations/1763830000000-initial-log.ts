@@ -16,7 +16,7 @@ export class InitialLog1763830000000 implements MigrationInterface {
         subject       text,
         content_type  text,
         kind          smallint NOT NULL DEFAULT 0,
-        registered_at timestamptz NOT NULL DEFAULT now()
+        registered_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
       )`);
     await q.query(`COMMENT ON COLUMN entries.kind IS '0 claim, 1 issuer change, 2 policy change (service statements)'`);
     // Acknowledged but not yet sequenced; the sequencer drains it in id order and deletes what it integrated.

@@ -20,6 +20,7 @@ import { RegistrationService } from './statements/registration.service';
 import { TrustService } from './statements/trust.service';
 import { withMigrationLock } from './db/migrate';
 import { TlogController } from './audit/tlog.controller';
+import { ClaimsController } from './claims/claims.controller';
 import { LogReadController } from './audit/log-read.controller';
 
 @Global()
@@ -68,12 +69,15 @@ export class HealthModule {}
 @Module({ imports: [LogModule], controllers: [TlogController, LogReadController] })
 export class AuditModule {}
 
+@Module({ controllers: [ClaimsController] })
+export class ClaimsModule {}
+
 @Module({})
 export class AppModule {
   static forRoot(rt: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule],
+      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule, ClaimsModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: true }) },

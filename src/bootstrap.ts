@@ -7,10 +7,7 @@ import { loadConfig, type EnvConfig } from './config/env.config';
 import { createRootLogger, PinoNestLogger } from './config/logger';
 import { MetricsService } from './health/metrics.service';
 import { resolveRuntime, type Runtime } from './runtime';
-import { sendProblem } from './statements/problem';
 import { LedgerError } from './core/errors';
-
-const BINARY_TYPES = /^application\/(cose|cbor)\s*(;.*)?$/i;
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -38,13 +35,20 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
   fastify.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) routes.push({ method: String(m), url: r.url ?? r.path });
   });
-  // Signed statements arrive as raw bytes; the body limit is enforced before anything is parsed.
-  fastify.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
-  fastify.addContentTypeParser(/^(?!application\/json).*/, { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
-  // Errors raised by Fastify itself (body too large, rate limit) get the same problem bodies.
-  fastify.setErrorHandler((err, req, reply) => {
-    sendProblem(reply as any, req.headers.accept, err);
+  // Signed statements arrive as raw bytes: every type but JSON is read as a Buffer (never decoded
+  // as text), with the body limit enforced while reading, before anything is parsed.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new LedgerError('MALFORMED_REQUEST', 'the JSON body does not parse'), { statusCode: 400 }), undefined);
+    }
   });
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+  // Errors Fastify raises before a route runs (body limit, rate limit) reach Nest's handler and so
+  // the one ProblemFilter.
   if (config.RATE_LIMIT_PER_SECOND > 0) {
     await fastify.register(rateLimit as any, {
       global: true,
@@ -60,6 +64,7 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
     logger: new PinoNestLogger(root),
     abortOnError: false,
+    bodyParser: false,
   });
   app.enableShutdownHooks();
   const metrics = app.get(MetricsService);

@@ -6,6 +6,7 @@ import { APP_CONFIG, EnvConfig } from '../config/env.config';
 import { Db } from '../db/db';
 import { MetricsService } from '../health/metrics.service';
 import { LogService } from '../log/log.service';
+import { ClaimsRepository } from '../claims/claims.repository';
 import { Admission, type AdmissionItem } from './admission';
 import { TrustService } from './trust.service';
 
@@ -37,6 +38,7 @@ export class RegistrationService {
         await this.trust.reload();
       },
       reevaluate: (item) => this.trust.state.evaluate(item.parsed, item.size),
+      alsoWrite: (c, items) => ClaimsRepository.insert(c, items.map((i) => i.entry)),
     });
   }
 

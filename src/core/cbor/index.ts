@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './types';
+export * from './decode';
+export * from './encode';
+export * from './expect';
+export * from './seq';
