@@ -35,7 +35,8 @@ export class RuntimeModule {
           dataSourceFactory: async () => {
             const ds = createDataSource({ url: rt.databaseUrl, embedded: !!rt.embedded });
             await ds.initialize();
-            await withMigrationLock(rt.databaseUrl, () => runMigrations(ds));
+            if (rt.embedded) await runMigrations(ds);
+            else await withMigrationLock(rt.databaseUrl, () => runMigrations(ds));
             return ds;
           },
         }),

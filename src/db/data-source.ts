@@ -19,7 +19,9 @@ export function createDataSource(o: DataSourceOptions): DataSource {
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: o.poolSize ?? (o.embedded ? 4 : 16) },
+    // PGlite's socket multiplexer interleaves the extended-protocol messages of concurrent
+    // connections ("unnamed prepared statement does not exist"), so embedded mode uses one connection.
+    extra: { max: o.embedded ? 1 : (o.poolSize ?? 16) },
   });
 }
 

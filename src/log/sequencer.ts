@@ -38,6 +38,8 @@ export class Sequencer extends EventEmitter {
   private state?: TreeState;
   private running = false;
   private leaderClient?: PoolClient;
+  /** Embedded (PGlite) mode: one process owns the data directory, so it leads without a lock. */
+  private soleWriter = false;
   private wake?: () => void;
   private loopDone?: Promise<void>;
   latest?: Checkpoint;
@@ -55,7 +57,7 @@ export class Sequencer extends EventEmitter {
   }
 
   get isLeader(): boolean {
-    return this.leaderClient !== undefined;
+    return this.soleWriter || this.leaderClient !== undefined;
   }
 
   start(): void {
@@ -103,6 +105,14 @@ export class Sequencer extends EventEmitter {
   }
 
   private async tryLead(): Promise<void> {
+    if (this.db.embedded) {
+      // PGlite serves one connection at a time (the pool has one); holding a client for a session
+      // lock would starve every other query. Its data directory cannot be shared by two processes.
+      this.soleWriter = true;
+      this.state = undefined;
+      await this.ensureGenesis();
+      return;
+    }
     const c = await this.db.pool.connect();
     let ok = false;
     try {
@@ -129,6 +139,7 @@ export class Sequencer extends EventEmitter {
   }
 
   private async resign(): Promise<void> {
+    this.soleWriter = false;
     const c = this.leaderClient;
     this.leaderClient = undefined;
     this.state = undefined;

@@ -14,6 +14,9 @@ export type RegistrationResult =
   | { state: 'integrated'; entryId: string; idx: number }
   | { state: 'pending'; entryId: string };
 
+/** Rejections that a newer issuer/policy state could turn into acceptance. */
+const TRUST_CODES = new Set(['UNKNOWN_ISSUER', 'ALG_NOT_ALLOWED', 'CONTENT_TYPE_NOT_ALLOWED', 'SUBJECT_NOT_ALLOWED', 'TOO_LARGE', 'UNTRUSTED_CHAIN', 'BAD_STATEMENT_SIGNATURE']);
+
 /** Entry ids are the lowercase hex SHA-256 of the registered statement: known before sequencing. */
 export function parseEntryId(id: string): Buffer {
   if (!/^[0-9a-fA-F]{64}$/.test(id)) throw new LedgerError('INVALID_LOCATOR', 'an entry id is 64 hexadecimal digits (the SHA-256 of the registered statement)');
@@ -51,11 +54,27 @@ export class RegistrationService {
     return parsed;
   }
 
+  /**
+   * decide() against the cached trust state; when that rejects on trust grounds and another process
+   * has changed issuers or policy since, reload and decide again (one cheap query, rejections only).
+   */
+  private async decideFresh(body: Uint8Array): Promise<ParsedStatement> {
+    try {
+      return this.decide(body);
+    } catch (e) {
+      if (isLedgerError(e) && TRUST_CODES.has(e.code) && (await this.trust.isStale())) {
+        await this.trust.reload();
+        return this.decide(body);
+      }
+      throw e;
+    }
+  }
+
   async register(body: Uint8Array): Promise<RegistrationResult> {
     let parsed: ParsedStatement;
     try {
       this.log.assertAccepting();
-      parsed = this.decide(body);
+      parsed = await this.decideFresh(body);
     } catch (e) {
       this.metrics.rejected(isLedgerError(e) ? e.code : 'INTERNAL');
       throw e;

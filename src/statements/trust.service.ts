@@ -47,6 +47,11 @@ export class TrustService implements OnModuleInit {
     return all.policy;
   }
 
+  /** True when another process changed issuers or policy after this one last loaded them. */
+  async isStale(): Promise<boolean> {
+    return (await TrustRepository.version(this.db)) !== this.version;
+  }
+
   get policy(): RegistrationPolicy {
     return this.state.policy;
   }

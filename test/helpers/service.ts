@@ -42,7 +42,8 @@ export function spawnService(env: Record<string, string | undefined>, timeoutMs 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stdout!.on('data', () => undefined);
+  // Structured logs go to stdout; keep them with stderr so a failing test can show what the service said.
+  child.stdout!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

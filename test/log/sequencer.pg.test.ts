@@ -158,7 +158,11 @@ describe('sequencer on real PostgreSQL', () => {
         const size = await verifyStoredLog(db, 100);
         const { rows } = await db.query<{ n: string; d: string }>('SELECT count(*) AS n, count(DISTINCT idx) AS d FROM log_leaves');
         assert.equal(Number(rows[0].n), Number(rows[0].d));
-        assert.equal(size, acked.size);
+        // A writer killed between COMMIT and printing its acks leaves entries nobody was told about: fine.
+        assert.ok(size >= acked.size, `${size} < ${acked.size}`);
+        const { rows: logged } = await db.query<{ entry_hash: Buffer }>('SELECT entry_hash FROM log_leaves');
+        const have = new Set(logged.map((r) => r.entry_hash.toString('hex')));
+        for (const h of acked) assert.ok(have.has(h), `acknowledged entry ${h} is missing`);
       } finally {
         await ds.destroy();
       }

@@ -65,12 +65,15 @@ class Decoder {
     throw cborError('MALFORMED_CBOR', `${message} (byte ${this.pos})`, { offset: this.pos });
   }
 
-  /** The input ends before an item does; `needed` lets a streaming reader wait for more bytes. */
+  /**
+   * The input ends `more` bytes (at least) before the item does. `needed` (the input length that
+   * would be needed at least) lets a streaming reader wait for more bytes instead of retrying.
+   */
   truncated(more: number): never {
-    throw cborError('MALFORMED_CBOR', `truncated input: ${more} more byte(s) needed at byte ${this.pos}`, {
+    throw cborError('MALFORMED_CBOR', `truncated input: at least ${more} more byte(s) needed (byte ${this.pos})`, {
       offset: this.pos,
       truncated: true,
-      needed: this.pos + more,
+      needed: this.buf.length + more,
     });
   }
 

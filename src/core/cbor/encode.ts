@@ -8,7 +8,7 @@ import { RawCbor, Simple, Tag } from './types';
  * JSON object {"type":"Buffer","data":[...]} — and every byte string in this code base is a Buffer.
  *
  * JavaScript numbers that are integers encode as CBOR integers (a float 1.0 cannot be told apart
- * from 1 in JS); bigints in [-2^64, 2^64) encode as integers. Anything else (functions, symbols,
+ * from 1 in JS; -0 stays a float); bigints in [-2^64, 2^64) encode as integers. Anything else (functions, symbols,
  * class instances other than the types below, bigints out of range) is refused with UNENCODABLE.
  */
 
@@ -139,7 +139,8 @@ function encodeInto(w: Writer, v: unknown, depth: number): void {
   if (depth > 256) throw cborError('UNENCODABLE', 'value nests deeper than 256 levels (cyclic?)');
   switch (typeof v) {
     case 'number':
-      if (Number.isSafeInteger(v)) return v >= 0 ? w.head(0, v) : w.head(1, -1 - v);
+      // -0 is a float in JS (no integer has a sign of zero): keep it, as f98000.
+      if (Number.isSafeInteger(v) && !Object.is(v, -0)) return v >= 0 ? w.head(0, v) : w.head(1, -1 - v);
       return encodeFloat(w, v);
     case 'bigint':
       if (v >= 0n) return w.head(0, v);

@@ -158,7 +158,8 @@ function guard<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (isLedgerError(e)) throw e;
+    // Whatever went wrong inside (CBOR, JSON, OpenSSL), the caller handed us a bad key.
+    if (isLedgerError(e) && e.code === 'BAD_KEY') throw e;
     throw badKey(`cannot import key: ${(e as Error)?.message ?? e}`);
   }
 }

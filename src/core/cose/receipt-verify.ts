@@ -1,7 +1,6 @@
-import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isLedgerError, type LedgerError } from '../errors';
-import { leafHash, rootFromConsistencyProof, rootFromInclusionProof } from '../merkle';
+import { entryHash, leafHash, rootFromConsistencyProof, rootFromInclusionProof } from '../merkle';
 import { algorithmInfo, keyFitsAlgorithm, verifyWith, type AlgorithmInfo } from './algorithms';
 import { verifyCcfInclusion } from './ccf';
 import { coseError, type CoseErrorCode } from './errors';
@@ -141,7 +140,7 @@ export function entryFor(target: ReceiptTarget): Buffer {
     if (!(target.entry instanceof Uint8Array) || target.entry.length !== 32) throw new Fail('MISSING_ENTRY', 'the entry must be a 32-byte SHA-256 hash');
     return Buffer.from(target.entry);
   }
-  if (target.statement !== undefined) return crypto.createHash('sha256').update(registeredBytes(target.statement, { requireTag: false })).digest();
+  if (target.statement !== undefined) return entryHash(registeredBytes(target.statement, { requireTag: false }));
   throw new Fail('MISSING_ENTRY', 'neither an entry hash nor a statement was given to check the receipt against');
 }
 

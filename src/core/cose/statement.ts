@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { headLength } from '../cbor';
+import { entryHash as sha256Entry } from '../merkle';
 import { algorithmInfo, keyFitsAlgorithm, verifyWith } from './algorithms';
 import { coseError } from './errors';
 import { CWT, HASH_ALGS, HEADER } from './labels';
@@ -171,7 +171,7 @@ export function parseSignedStatement(bytes: Uint8Array, opts: StatementOptions =
   if (sign1.payload === null && attached) throw coseError('PAYLOAD_MISSING', 'the payload is detached');
 
   const registered = registeredForm(sign1, bytes);
-  const entryHash = crypto.createHash('sha256').update(registered).digest();
+  const entryHash = sha256Entry(registered);
   const out: ParsedStatement = { sign1, alg, cwtClaims: cwt, iss, registered, entryHash };
   if (kid) out.kid = kid;
   if (x5chain) out.x5chain = x5chain;

@@ -57,6 +57,12 @@ export function keyPair(alg: number): { privateKey: KeyObject; publicKey: KeyObj
 
 export const ALGS = [-7, -35, -36, -8, -37];
 
+/** An RSASSA-PSS key pair restricted to `hash` (node's typings get these options wrong). */
+export function rsaPss(hash: string, saltLength: number): { privateKey: KeyObject; publicKey: KeyObject } {
+  const opts = { modulusLength: 2048, hashAlgorithm: hash, mgf1HashAlgorithm: hash, saltLength };
+  return generateKeyPairSync('rsa-pss', opts as unknown as { modulusLength: number }) as unknown as { privateKey: KeyObject; publicKey: KeyObject };
+}
+
 export interface StatementParts {
   alg?: number;
   kid?: Uint8Array | null;
