@@ -21,6 +21,8 @@ import { TrustService } from './statements/trust.service';
 import { withMigrationLock } from './db/migrate';
 import { TlogController } from './audit/tlog.controller';
 import { ClaimsController } from './claims/claims.controller';
+import { VerifyController } from './verify/verify.controller';
+import { VerifyService } from './verify/verify.service';
 import { LogReadController } from './audit/log-read.controller';
 
 @Global()
@@ -70,15 +72,15 @@ export class HealthModule {}
 @Module({ imports: [LogModule], controllers: [TlogController, LogReadController] })
 export class AuditModule {}
 
-@Module({ controllers: [ClaimsController] })
-export class ClaimsModule {}
+@Module({ imports: [LogModule, StatementsModule], controllers: [ClaimsController, VerifyController], providers: [VerifyService] })
+export class ConsumersModule {}
 
 @Module({})
 export class AppModule {
   static forRoot(rt: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule, ClaimsModule],
+      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule, ConsumersModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: true }) },

@@ -62,6 +62,10 @@ export class EnvConfig {
   @IsOptional() @IsString()
   REGISTRIES?: string;
 
+  /** Other transparency services whose receipts POST /verify accepts: JSON array inline or a file path. */
+  @IsOptional() @IsString()
+  FOREIGN_SERVICES?: string;
+
   @int() @IsInt() @Min(0)
   RATE_LIMIT_PER_SECOND = 100;
 
@@ -81,7 +85,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: Record<string, string | undefined>): EnvConfig {
   const known = Object.keys(new EnvConfig());
   const raw: Record<string, string> = {};
-  for (const k of [...known, 'DATABASE_URL', 'ADMIN_TOKEN', 'RECEIPT_KEY_FILE', 'NOTE_KEY_FILE', 'POLICY_FILE', 'REGISTRIES']) {
+  for (const k of [...known, 'DATABASE_URL', 'ADMIN_TOKEN', 'RECEIPT_KEY_FILE', 'NOTE_KEY_FILE', 'POLICY_FILE', 'REGISTRIES', 'FOREIGN_SERVICES']) {
     const v = env[k];
     if (v !== undefined && v !== '') raw[k] = v;
   }

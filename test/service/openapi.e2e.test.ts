@@ -77,6 +77,7 @@ describe('openapi/openapi.yaml matches the running service, both ways', () => {
     getStatements: () => ({ path: '/log/statements?start=0&end=1' }),
     getConsistencyProof: () => ({ path: '/log/consistency?from=1&to=1' }),
     getConsistencyReceipt: () => ({ path: '/log/consistency-receipt?from=1&to=1' }),
+    verifyStatement: () => ({ path: '/verify', init: { method: 'POST', body: Buffer.from(ctx.statement, 'base64'), headers: { 'content-type': 'application/cose' } } }),
     listClaims: () => ({ path: `/artifacts/sha256:${'ab'.repeat(32)}/claims?limit=10` }),
     live: () => ({ path: '/healthz' }),
     ready: () => ({ path: '/readyz' }),

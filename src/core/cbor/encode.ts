@@ -188,7 +188,7 @@ function encodeInto(w: Writer, v: unknown, depth: number): void {
 }
 
 function encodeMap(w: Writer, entries: [unknown, unknown][], depth: number): void {
-  const keyed = entries.map(([k, val]) => [encodeCbor(k, depth + 1), val] as const);
+  const keyed = entries.map(([k, val]) => [encodeAt(k, depth + 1), val] as const);
   keyed.sort((a, b) => Buffer.compare(a[0], b[0]));
   for (let i = 1; i < keyed.length; i++) {
     if (keyed[i - 1][0].equals(keyed[i][0])) throw cborError('UNENCODABLE', 'two map keys have the same encoding');
@@ -200,9 +200,13 @@ function encodeMap(w: Writer, entries: [unknown, unknown][], depth: number): voi
   }
 }
 
-/** Deterministic (RFC 8949 §4.2.1) encoding of `value`. */
-export function encodeCbor(value: unknown, depth = 0): Buffer {
+function encodeAt(value: unknown, depth: number): Buffer {
   const w = new Writer();
   encodeInto(w, value, depth);
   return w.done();
+}
+
+/** Deterministic (RFC 8949 §4.2.1) encoding of `value`. */
+export function encodeCbor(value: unknown): Buffer {
+  return encodeAt(value, 0);
 }

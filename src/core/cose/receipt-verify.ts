@@ -92,7 +92,9 @@ function checkEnvelope(bytes: Uint8Array, resolveKey: ReceiptKeyResolver, accept
     const hint = sign1.unprotectedHeader.has(HEADER.vds) ? ' (only the unprotected header has one, and it is not integrity protected)' : '';
     throw new Fail('UNSUPPORTED_VDS', `the protected header names no verifiable data structure (395)${hint}`);
   }
-  if (typeof vds !== 'number' || !accepted.includes(vds)) throw new Fail('UNSUPPORTED_VDS', `verifiable data structure ${String(vds)} is not supported (accepted: ${accepted.join(', ')})`);
+  if (typeof vds !== 'number' || !accepted.includes(vds)) {
+    throw new Fail('UNSUPPORTED_VDS', `verifiable data structure ${String(vds)} is not supported (accepted: ${accepted.join(', ')})`);
+  }
   at.step = 'header';
   const info = algorithmInfo(ph.get(HEADER.alg));
   const kid = ph.get(HEADER.kid);
@@ -113,7 +115,10 @@ function checkEnvelope(bytes: Uint8Array, resolveKey: ReceiptKeyResolver, accept
   if (sign1.payload !== null) throw new Fail('BAD_RECEIPT', 'a receipt payload must be detached (nil): it is the root the proof recomputes');
   at.step = 'key';
   const key = resolveKey(claims.kid, ph);
-  if (!key) throw new Fail('UNKNOWN_RECEIPT_KEY', claims.kid ? `no key is known for receipt kid ${claims.kid.toString('hex')}` : 'the receipt has no kid and no key was resolved');
+  if (!key) {
+    const which = claims.kid ? `receipt kid ${claims.kid.toString('hex')}` : 'a receipt without kid';
+    throw new Fail('UNKNOWN_RECEIPT_KEY', `no key is known for ${which}`);
+  }
   if (!keyFitsAlgorithm(key, info)) throw new Fail('KEY_ALG_MISMATCH', `the key for this receipt cannot verify ${info.name}`);
   return { ...claims, sign1, info, key };
 }
@@ -189,7 +194,10 @@ export function verifyReceipt(receipt: Uint8Array, target: ReceiptTarget, resolv
       if (signatureVerifies(c, cand.root)) return { ok: true, ...claims, treeSize: cand.a, leafIndex: cand.b, root: cand.root };
     }
     if (firstPathLength > 0) {
-      throw new Fail('TAMPERED_INCLUSION_PATH', 'the signature does not verify over the root recomputed from the entry and the inclusion path: the path, the entry or the signature differs from what the log signed');
+      throw new Fail(
+        'TAMPERED_INCLUSION_PATH',
+        'the signature does not verify over the root recomputed from the entry and the inclusion path: the path, the entry or the signature differs from what the log signed',
+      );
     }
     throw new Fail('BAD_RECEIPT_SIGNATURE', 'the receipt signature does not verify over the (one-leaf) root, which is the entry\'s leaf hash');
   } catch (e) {
@@ -225,7 +233,9 @@ export function verifyConsistencyReceipt(
     const proofs = readProofs(sign1.unprotectedHeader, PROOF.consistency);
     if (proofs.length !== 1) throw new Fail('BAD_CONSISTENCY_PROOF', 'a consistency receipt carries exactly one proof');
     const p = proofs[0];
-    if (trusted.size1 !== undefined && p.a !== trusted.size1) throw new Fail('BAD_CONSISTENCY_PROOF', `the proof starts at size ${p.a}, not at the trusted size ${trusted.size1}`);
+    if (trusted.size1 !== undefined && p.a !== trusted.size1) {
+      throw new Fail('BAD_CONSISTENCY_PROOF', `the proof starts at size ${p.a}, not at the trusted size ${trusted.size1}`);
+    }
     at.step = 'root';
     let root2: Buffer;
     try {

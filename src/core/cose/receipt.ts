@@ -131,7 +131,9 @@ const MAX_PATH = 64;
 
 /** The bstr-wrapped proofs under 396 / `key`, each decoded and type-checked. */
 export function readProofs(uh: HeaderMap, key: number): ProofTriple[] {
-  const [missing, bad]: CoseErrorCode[] = key === PROOF.inclusion ? ['MISSING_INCLUSION_PROOF', 'BAD_INCLUSION_PROOF'] : ['MISSING_CONSISTENCY_PROOF', 'BAD_CONSISTENCY_PROOF'];
+  const inclusion = key === PROOF.inclusion;
+  const missing: CoseErrorCode = inclusion ? 'MISSING_INCLUSION_PROOF' : 'MISSING_CONSISTENCY_PROOF';
+  const bad: CoseErrorCode = inclusion ? 'BAD_INCLUSION_PROOF' : 'BAD_CONSISTENCY_PROOF';
   const vdp = uh.get(HEADER.vdp);
   if (vdp === undefined) throw coseError(missing, 'the unprotected header has no verifiable data proofs (396)');
   if (!(vdp instanceof Map)) throw coseError(bad, 'verifiable data proofs (396) must be a map');

@@ -101,7 +101,8 @@ export interface Sign1Parts {
  */
 export function encodeSign1(m: Sign1Parts, opts: { tagged?: boolean } = {}): Buffer {
   const tagged = opts.tagged ?? true;
-  const u = m.unprotectedHeader instanceof Uint8Array ? m.unprotectedHeader : m.unprotectedHeader && m.unprotectedHeader.size > 0 ? encodeCbor(m.unprotectedHeader) : EMPTY_MAP;
+  const uh = m.unprotectedHeader;
+  const u = uh instanceof Uint8Array ? uh : uh && uh.size > 0 ? encodeCbor(uh) : EMPTY_MAP;
   const p = m.protectedBytes;
   const pl = m.payload;
   const s = m.signature;
@@ -128,14 +129,15 @@ export function encodeSign1(m: Sign1Parts, opts: { tagged?: boolean } = {}): Buf
   return out;
 }
 
-
 /**
  * Sig_structure for COSE_Sign1 (RFC 9052 §4.4), split so that a large payload is never copied:
  * the first part is everything up to and including the payload's bstr head, the second is the
  * payload itself. Concatenated they are `["Signature1", protected, external_aad, payload]`.
  */
 export function sigStructureParts(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): [Buffer, Uint8Array] {
-  const len = 2 + SIGNATURE1.length + headLength(protectedBytes.length) + protectedBytes.length + headLength(externalAad.length) + externalAad.length + headLength(payload.length);
+  const p = protectedBytes;
+  const aad = externalAad;
+  const len = 2 + SIGNATURE1.length + headLength(p.length) + p.length + headLength(aad.length) + aad.length + headLength(payload.length);
   const head = Buffer.allocUnsafe(len);
   head[0] = 0x84;
   head[1] = 0x6a; // tstr of 10 bytes: "Signature1"

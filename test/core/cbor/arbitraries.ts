@@ -45,3 +45,25 @@ export function norm(v: unknown): unknown {
   if (v instanceof Simple || v instanceof Cbor2Simple) return `simple:${v.value}`;
   return v;
 }
+
+export interface Mutation {
+  kind: string;
+  at: number;
+  bit?: number;
+  bytes?: Uint8Array;
+  byte?: number;
+}
+
+/** Applies byte-level mutations (bit flip, truncation, insertion, overwrite) in order. */
+export function mutate(b: Buffer, ms: Mutation[]): Buffer {
+  let out = Buffer.from(b);
+  for (const m of ms) {
+    if (out.length === 0) break;
+    const at = m.at % out.length;
+    if (m.kind === 'flip') out[at] ^= 1 << m.bit!;
+    else if (m.kind === 'truncate') out = out.subarray(0, at);
+    else if (m.kind === 'insert') out = Buffer.concat([out.subarray(0, at), m.bytes!, out.subarray(at)]);
+    else out[at] = m.byte!;
+  }
+  return out;
+}

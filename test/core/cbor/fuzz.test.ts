@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { decode as cbor2Decode } from 'cbor2';
 import { decodeCbor, encodeCbor } from '../../../src/core/cbor';
 import { isLedgerError } from '../../../src/core/errors';
-import { cborValue, norm } from './arbitraries';
+import { cborValue, mutate, norm } from './arbitraries';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -52,27 +52,6 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 9 }) }),
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.constantFrom(0x1b, 0x3b, 0x5b, 0x7b, 0x9b, 0xbb, 0x5f, 0x9f, 0xbf, 0xff, 0xc0, 0xd8, 0xf8, 0xf9, 0x1c) }),
 );
-
-interface Mutation {
-  kind: string;
-  at: number;
-  bit?: number;
-  bytes?: Uint8Array;
-  byte?: number;
-}
-
-export function mutate(b: Buffer, ms: Mutation[]): Buffer {
-  let out = Buffer.from(b);
-  for (const m of ms) {
-    if (out.length === 0) break;
-    const at = m.at % out.length;
-    if (m.kind === 'flip') out[at] ^= 1 << m.bit!;
-    else if (m.kind === 'truncate') out = out.subarray(0, at);
-    else if (m.kind === 'insert') out = Buffer.concat([out.subarray(0, at), m.bytes!, out.subarray(at)]);
-    else out[at] = m.byte!;
-  }
-  return out;
-}
 
 describe('CBOR decoder under hostile input (fast-check, 10,000+ inputs)', () => {
   it('5,000 random byte strings: only LedgerErrors, and the same verdicts as cbor2', () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MerkleTree } from 'merkletreejs';
 import {
@@ -12,7 +14,7 @@ import {
   verifyTransparentStatement,
 } from '../../../src/core/cose';
 import { leafHash } from '../../../src/core/merkle';
-import { loadVectors, throwsCode } from './helpers';
+import { loadVectors, throwsCode, VECTORS } from './helpers';
 
 /** action-state-group/scitt-cose test-vectors/v1, as shipped in ../shared (Apache-2.0). */
 const EXPECTED_VECTORS = 6;
@@ -20,8 +22,15 @@ const vectors = loadVectors();
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest();
 
 describe('scitt-cose v1 vectors', () => {
-  it(`finds all ${EXPECTED_VECTORS} vectors`, () => {
+  it(`finds all ${EXPECTED_VECTORS} vectors, exactly the ones the manifest lists`, () => {
     assert.equal(vectors.length, EXPECTED_VECTORS, vectors.map((v) => v.id).join(', '));
+    const manifest = JSON.parse(readFileSync(join(VECTORS, 'manifest.json'), 'utf8')) as { vectors: { id: string; expected_result: string; failure_code?: string }[] };
+    assert.deepEqual(manifest.vectors.map((m) => m.id).sort(), vectors.map((v) => v.id));
+    for (const m of manifest.vectors) {
+      const v = vectors.find((x) => x.id === m.id)!;
+      assert.equal(v.expected.result, m.expected_result);
+      assert.equal(v.expected.failure_code, m.failure_code);
+    }
   });
 
   for (const v of vectors) {
