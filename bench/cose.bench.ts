@@ -17,6 +17,7 @@ import {
   verifyReceipt,
   verifyStatementSignature,
 } from '../src/core/cose';
+import { leafHash, rootFromInclusionProof } from '../src/core/merkle';
 import type { BenchRow } from './report';
 
 type Row = BenchRow & Record<string, unknown>;
@@ -80,10 +81,13 @@ export async function run(): Promise<Row[]> {
   const { privateKey: logKey, publicKey: logPub } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const prot = encodeReceiptProtected({ alg: -7, kid: Buffer.alloc(32, 7), iss: 'https://ledger.example', sub: 'ledger.example/log', iat: 1 });
   const path = Array.from({ length: 20 }, () => randomBytes(32));
-  const sig = signReceiptRoot(prot, randomBytes(32), logKey);
+  const entry = randomBytes(32);
+  // Sign the root this entry and path really lead to, so that verification succeeds.
+  const root = rootFromInclusionProof(5, 1_000_000, leafHash(entry), path);
+  const sig = signReceiptRoot(prot, root, logKey);
   const buildRate = rate(1000, (i) => buildInclusionReceipt({ protectedBytes: prot, signature: sig, treeSize: 1_000_000, leafIndex: i % 1_000_000, path }));
   const receipt = buildInclusionReceipt({ protectedBytes: prot, signature: sig, treeSize: 1_000_000, leafIndex: 5, path });
-  const entry = randomBytes(32);
+  if (!verifyReceipt(receipt, { entry }, () => logPub).ok) throw new Error('bench receipt does not verify');
   const verifyRate = rate(1000, () => void verifyReceipt(receipt, { entry }, () => logPub));
 
   return [
@@ -100,7 +104,7 @@ export async function run(): Promise<Row[]> {
     },
     { bench: 'cose', metric: 'ratio to raw verify', value: ratio, unit: 'x', target: '>= 0.80', pass: ratio >= 0.8, name: 'es256-ratio', opsPerSec, rawOpsPerSec, ratio },
     { bench: 'cose', metric: 'buildInclusionReceipt (path of 20)', value: buildRate, unit: 'ops/s', name: 'build-receipt', opsPerSec: buildRate },
-    { bench: 'cose', metric: 'verifyReceipt (ES256, path of 20, fails at signature)', value: verifyRate, unit: 'ops/s', name: 'verify-receipt', opsPerSec: verifyRate },
+    { bench: 'cose', metric: 'verifyReceipt (ES256, path of 20)', value: verifyRate, unit: 'ops/s', name: 'verify-receipt', opsPerSec: verifyRate },
   ];
 }
 

@@ -21,6 +21,7 @@ import { TrustService } from './statements/trust.service';
 import { withMigrationLock } from './db/migrate';
 import { TlogController } from './audit/tlog.controller';
 import { ClaimsController } from './claims/claims.controller';
+import { GateService } from './claims/gate.service';
 import { VerifyController } from './verify/verify.controller';
 import { VerifyService } from './verify/verify.service';
 import { LogReadController } from './audit/log-read.controller';
@@ -72,7 +73,7 @@ export class HealthModule {}
 @Module({ imports: [LogModule], controllers: [TlogController, LogReadController] })
 export class AuditModule {}
 
-@Module({ imports: [LogModule, StatementsModule], controllers: [ClaimsController, VerifyController], providers: [VerifyService] })
+@Module({ imports: [LogModule, StatementsModule], controllers: [ClaimsController, VerifyController], providers: [VerifyService, GateService] })
 export class ConsumersModule {}
 
 @Module({})

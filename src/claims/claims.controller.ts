@@ -1,10 +1,11 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsDateString, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { isDigest } from '../core/artifact';
 import { LedgerError } from '../core/errors';
 import { Db } from '../db/db';
 import { ClaimsRepository } from './claims.repository';
+import { GateService } from './gate.service';
 
 export class ClaimsQueryDto {
   @IsOptional() @IsString() @MaxLength(2048)
@@ -42,7 +43,18 @@ function decodeCursor(c: string): { at: Date; hash: Buffer } {
 /** Which registered claims exist about an artifact digest. */
 @Controller('artifacts')
 export class ClaimsController {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly gate: GateService,
+  ) {}
+
+  /** The trusted-artifact gate: allow or deny with every reason and the evidence (entry ids, receipts). */
+  @Post(':digest/evaluate')
+  @HttpCode(200)
+  async evaluate(@Param('digest') digest: string, @Body() policy: unknown) {
+    if (!isDigest(digest)) throw new LedgerError('MALFORMED_REQUEST', 'digest must be sha256:<64 lowercase hex> or sha512:<128 lowercase hex>');
+    return this.gate.evaluate(digest, policy);
+  }
 
   @Get(':digest/claims')
   async list(@Param('digest') digest: string, @Query() q: ClaimsQueryDto) {

@@ -78,6 +78,7 @@ describe('openapi/openapi.yaml matches the running service, both ways', () => {
     getConsistencyProof: () => ({ path: '/log/consistency?from=1&to=1' }),
     getConsistencyReceipt: () => ({ path: '/log/consistency-receipt?from=1&to=1' }),
     verifyStatement: () => ({ path: '/verify', init: { method: 'POST', body: Buffer.from(ctx.statement, 'base64'), headers: { 'content-type': 'application/cose' } } }),
+    evaluateArtifact: () => ({ path: `/artifacts/sha256:${'ab'.repeat(32)}/evaluate`, init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ require: [{ contentType: 'a/b', issuers: ['x'] }] }) } }),
     listClaims: () => ({ path: `/artifacts/sha256:${'ab'.repeat(32)}/claims?limit=10` }),
     live: () => ({ path: '/healthz' }),
     ready: () => ({ path: '/readyz' }),

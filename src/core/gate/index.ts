@@ -1,0 +1,2 @@
+export * from './consumer-policy';
+export * from './gate';
