@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
 import { decode } from 'cbor2';
 import { decodeSign1, extractReceipts, parseSignedStatement, verifyReceipt, verifyStatementSignature, type ParsedStatement, type ReceiptVerdict } from '../core/cose';
 import { isLedgerError, LedgerError } from '../core/errors';
