@@ -57,7 +57,9 @@ export async function run(opts: { entries?: number; batchMax?: number } = {}): P
 
     // Inclusion proofs at the full size, in process, warm tile cache (as in the service).
     const lat: number[] = [];
-    for (let i = 0; i < 2000; i++) {
+    // Warm the JIT; the tile cache is already warm (the sequencer caches what it writes, as in the service).
+    for (let i = 0; i < 500; i++) await inclusionProofFromTiles(Math.floor(Math.random() * N), N, tiles.reader(db, N));
+    for (let i = 0; i < 5000; i++) {
       const idx = Math.floor(Math.random() * N);
       const s = performance.now();
       await inclusionProofFromTiles(idx, N, tiles.reader(db, N));
@@ -66,12 +68,12 @@ export async function run(opts: { entries?: number; batchMax?: number } = {}): P
     lat.sort((a, b) => a - b);
     const p99 = lat[Math.floor(lat.length * 0.99)];
     rows.push({ bench: 'log', metric: `inclusion proof p50 @${N}`, value: lat[Math.floor(lat.length / 2)], unit: 'ms' });
-    rows.push({ bench: 'log', metric: `inclusion proof p99 @${N}`, value: p99, unit: 'ms', target: '<= 2', pass: p99 <= 2, note: '2,000 random leaves' });
+    rows.push({ bench: 'log', metric: `inclusion proof p99 @${N}`, value: p99, unit: 'ms', target: '<= 2', pass: p99 <= 2, note: '5,000 random leaves after 500 warm-up' });
 
-    await db.query('VACUUM FULL tiles');
-    await db.query('VACUUM FULL checkpoints');
+    // No VACUUM FULL: full tiles are insert-only, the edge table holds at most one row per level.
+    await db.query('VACUUM tile_edges');
     const { rows: sz } = await db.query<{ t: string; c: string; n: string }>(
-      `SELECT pg_total_relation_size('tiles') AS t, pg_total_relation_size('checkpoints') AS c, (SELECT count(*) FROM checkpoints) AS n`,
+      `SELECT pg_total_relation_size('tiles') + pg_total_relation_size('tile_edges') AS t, pg_total_relation_size('checkpoints') AS c, (SELECT count(*) FROM checkpoints) AS n`,
     );
     const perEntry = (Number(sz[0].t) + Number(sz[0].c)) / N;
     rows.push({ bench: 'log', metric: 'tiles + checkpoints per entry', value: perEntry, unit: 'bytes', target: '<= 40', pass: perEntry <= 40, note: `tiles ${sz[0].t} B, ${sz[0].n} checkpoints ${sz[0].c} B` });

@@ -31,12 +31,24 @@ export class InitialLog1763830000000 implements MigrationInterface {
         entry_hash bytea NOT NULL REFERENCES entries(entry_hash),
         CONSTRAINT log_leaves_entry_hash_key UNIQUE (entry_hash)
       )`);
-    // C2SP tlog-tiles, height 8: tile (level, idx) holds width*32 bytes; partial tiles are replaced as they grow.
+    // C2SP tlog-tiles, height 8: tile (level, idx) holds width*32 bytes. Full tiles never change and
+    // are only ever inserted (so PostgreSQL stores each in one fresh TOAST run, ~34 bytes an entry);
+    // the partial right-edge tiles, at most one per level, are replaced as they grow and deleted
+    // when they fill up.
     await q.query(`
       CREATE TABLE tiles (
         level  smallint NOT NULL CHECK (level >= 0),
         idx    bigint NOT NULL CHECK (idx >= 0),
-        hashes bytea NOT NULL CHECK (length(hashes) BETWEEN 32 AND 8192 AND length(hashes) % 32 = 0),
+        hashes bytea NOT NULL CHECK (length(hashes) = 8192),
+        PRIMARY KEY (level, idx)
+      )`);
+    // Hashes do not compress: skip the attempt.
+    await q.query(`ALTER TABLE tiles ALTER COLUMN hashes SET STORAGE EXTERNAL`);
+    await q.query(`
+      CREATE TABLE tile_edges (
+        level  smallint NOT NULL CHECK (level >= 0),
+        idx    bigint NOT NULL CHECK (idx >= 0),
+        hashes bytea NOT NULL CHECK (length(hashes) BETWEEN 32 AND 8160 AND length(hashes) % 32 = 0),
         PRIMARY KEY (level, idx)
       )`);
     await q.query(`
@@ -60,6 +72,7 @@ export class InitialLog1763830000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE log_state`);
     await q.query(`DROP TABLE checkpoints`);
+    await q.query(`DROP TABLE tile_edges`);
     await q.query(`DROP TABLE tiles`);
     await q.query(`DROP TABLE log_leaves`);
     await q.query(`DROP TABLE pending_entries`);

@@ -1,9 +1,9 @@
 import type { Queryable } from '../db/db';
+import { LogRepository } from '../log/log.repository';
 
 export const AuditRepository = {
   async tile(q: Queryable, level: number, index: number): Promise<Buffer | undefined> {
-    const { rows } = await q.query<{ hashes: Buffer }>('SELECT hashes FROM tiles WHERE level = $1 AND idx = $2', [level, index]);
-    return rows[0]?.hashes;
+    return (await LogRepository.readTiles(q, [{ level, index }])).get(`${level}/${index}`);
   },
 
   /** Entry hashes of leaves [start, end) in index order. */

@@ -2,6 +2,8 @@ import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/db';
 import type { Checkpoint } from './checkpoint.signer';
 
+const FULL_TILE_BYTES = 8192;
+
 export interface PendingRow {
   id: string;
   entry_hash: Buffer;
@@ -46,13 +48,39 @@ export const LogRepository = {
     );
   },
 
-  async upsertTiles(c: PoolClient, tiles: { level: number; index: number; data: Buffer }[]): Promise<void> {
-    if (tiles.length === 0) return;
-    await c.query(
-      `INSERT INTO tiles (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
-       ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes`,
-      [tiles.map((t) => t.level), tiles.map((t) => t.index), tiles.map((t) => t.data)],
+  /** Full tiles are inserted once; partial ones replace the edge row, which goes when the tile fills. */
+  async writeTiles(c: PoolClient, tiles: { level: number; index: number; data: Buffer }[]): Promise<void> {
+    const full = tiles.filter((t) => t.data.length === FULL_TILE_BYTES);
+    const partial = tiles.filter((t) => t.data.length !== FULL_TILE_BYTES);
+    if (full.length > 0) {
+      const levels = full.map((t) => t.level);
+      const idxs = full.map((t) => t.index);
+      await c.query(
+        `INSERT INTO tiles (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) ON CONFLICT (level, idx) DO NOTHING`,
+        [levels, idxs, full.map((t) => t.data)],
+      );
+      await c.query(`DELETE FROM tile_edges e USING unnest($1::smallint[], $2::bigint[]) AS k(level, idx) WHERE e.level = k.level AND e.idx = k.idx`, [levels, idxs]);
+    }
+    if (partial.length > 0) {
+      await c.query(
+        `INSERT INTO tile_edges (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+         ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes`,
+        [partial.map((t) => t.level), partial.map((t) => t.index), partial.map((t) => t.data)],
+      );
+    }
+  },
+
+  /** Tiles by key from both tables (a full tile wins over a stale edge row). */
+  async readTiles(q: Queryable, keys: { level: number; index: number }[]): Promise<Map<string, Buffer>> {
+    const { rows } = await q.query<{ level: number; idx: string; hashes: Buffer }>(
+      `SELECT k.level, k.idx, coalesce(t.hashes, e.hashes) AS hashes
+         FROM unnest($1::smallint[], $2::bigint[]) AS k(level, idx)
+         LEFT JOIN tiles t ON t.level = k.level AND t.idx = k.idx
+         LEFT JOIN tile_edges e ON e.level = k.level AND e.idx = k.idx
+        WHERE t.hashes IS NOT NULL OR e.hashes IS NOT NULL`,
+      [keys.map((k) => k.level), keys.map((k) => k.index)],
     );
+    return new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hashes]));
   },
 
   async insertCheckpoint(c: Queryable, cp: Checkpoint): Promise<void> {
@@ -78,6 +106,11 @@ export const LogRepository = {
   async checkpointAt(q: Queryable, size: number): Promise<Checkpoint | undefined> {
     const { rows } = await q.query(`SELECT ${CHECKPOINT_COLS} FROM checkpoints WHERE tree_size = $1`, [size]);
     return rows[0] ? toCheckpoint(rows[0]) : undefined;
+  },
+
+  async firstCoveringSize(q: Queryable, idx: number): Promise<number | undefined> {
+    const { rows } = await q.query<{ s: string | null }>('SELECT min(tree_size) AS s FROM checkpoints WHERE tree_size > $1', [idx]);
+    return rows[0]?.s === null || rows[0]?.s === undefined ? undefined : Number(rows[0].s);
   },
 
   async indexOf(q: Queryable, entryHash: Buffer): Promise<number | undefined> {

@@ -182,6 +182,19 @@ export class LogService implements OnApplicationBootstrap, OnApplicationShutdown
     return { receipt: Buffer.from(receipt), checkpoint: cp };
   }
 
+  /**
+   * The receipt for leaf `idx` against the first checkpoint that covered it: stable over time, so
+   * anything built from it (an OCI referrer manifest) comes out byte-identical on every retry.
+   */
+  async firstReceiptForIndex(idx: number): Promise<{ receipt: Buffer; checkpoint: Checkpoint }> {
+    const size = await LogRepository.firstCoveringSize(this.db, idx);
+    if (size === undefined) return this.receiptForIndex(idx);
+    const cp = await this.checkpointAt(size);
+    const path = await inclusionProofFromTiles(idx, size, this.tiles.reader(this.db, size));
+    const receipt = buildInclusionReceipt({ protectedBytes: cp.receiptProtected, signature: cp.receiptSignature, treeSize: size, leafIndex: idx, path });
+    return { receipt: Buffer.from(receipt), checkpoint: cp };
+  }
+
   async inclusionProof(idx: number, size: number): Promise<Buffer[]> {
     return inclusionProofFromTiles(idx, size, this.tiles.reader(this.db, size));
   }

@@ -193,7 +193,7 @@ export class Sequencer extends EventEmitter {
       const res = next.append(append.map((h) => leafHash(h)));
       const checkpoint = this.signer.sign(res.size, res.root);
       await LogRepository.insertLeaves(c, size, append);
-      await LogRepository.upsertTiles(c, res.tiles);
+      await LogRepository.writeTiles(c, res.tiles);
       await LogRepository.insertCheckpoint(c, checkpoint);
       await LogRepository.setSize(c, res.size);
       await LogRepository.deletePending(c, ids);

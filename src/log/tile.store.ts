@@ -1,6 +1,7 @@
 import type { TileReader } from '../core/merkle';
 import { TILE_WIDTH } from '../core/merkle';
 import type { Queryable } from '../db/db';
+import { LogRepository } from './log.repository';
 
 const FULL = TILE_WIDTH * 32;
 
@@ -28,12 +29,7 @@ export class TileStore {
           else missing.push(i);
         });
         if (missing.length > 0) {
-          const { rows } = await q.query<{ level: number; idx: string; hashes: Buffer }>(
-            `SELECT t.level, t.idx, t.hashes FROM tiles t
-               JOIN unnest($1::smallint[], $2::bigint[]) AS k(level, idx) ON t.level = k.level AND t.idx = k.idx`,
-            [missing.map((i) => keys[i].level), missing.map((i) => keys[i].index)],
-          );
-          const byId = new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hashes]));
+          const byId = await LogRepository.readTiles(q, missing.map((i) => keys[i]));
           for (const i of missing) {
             const data = byId.get(`${keys[i].level}/${keys[i].index}`);
             out[i] = data;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { signSign1 } from '../../src/core/cose';
+import { publicKeyToJwk, signSign1 } from '../../src/core/cose';
 
 export interface TestIssuer {
   iss: string;
@@ -20,7 +20,7 @@ export function makeIssuer(iss = `https://issuer-${Math.random().toString(36).sl
         ? generateKeyPairSync('rsa-pss', { modulusLength: 2048 })
         : generateKeyPairSync('ec', { namedCurve: CURVES[alg] });
   const kid = Buffer.from(`${iss}#key-1`);
-  const jwk = { ...(kp.publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: kid.toString('utf8') };
+  const jwk = { ...(publicKeyToJwk(kp.publicKey) as Record<string, unknown>), kid: kid.toString('utf8') };
   return { iss, alg, privateKey: kp.privateKey, publicKey: kp.publicKey, jwk, kid };
 }
 
