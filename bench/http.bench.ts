@@ -6,7 +6,7 @@
  *  - at 1,000 registrations/s, p99 from POST to receipt available (201 with the receipt inline).
  */
 import autocannon from 'autocannon';
-import { generateKeyPairSync, randomBytes, sign, verify, createPublicKey } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { signSign1 } from '../src/core/cose';
 import { createTestDatabase } from '../test/helpers/pg';
@@ -72,7 +72,7 @@ export async function run(): Promise<BenchRow[]> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const iss = 'https://bench.example/builder';
   const kid = Buffer.from('bench-key-1');
-  const jwk = { ...(createPublicKey(publicKey).export({ format: 'jwk' }) as object), kid: 'bench-key-1' };
+  const jwk = { ...(publicKey.export({ format: 'jwk' }) as object), kid: 'bench-key-1' };
   const duration = Number(process.env.BENCH_HTTP_SECONDS ?? 20);
   const bodies = makeStatements(Number(process.env.BENCH_HTTP_STATEMENTS ?? 9000 * duration), iss, privateKey, kid);
 

@@ -24,10 +24,11 @@ export class Db implements Queryable {
   }
 
   /** Runs fn in one transaction; rolls back on any error. Never await another pool query inside fn (PGlite). */
-  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (c: PoolClient) => Promise<T>, opts: { lockShared?: number } = {}): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query('BEGIN');
+      // One round trip for BEGIN and a shared advisory lock (a constant key, so a simple query).
+      await c.query(opts.lockShared === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock_shared(${Math.trunc(opts.lockShared)})`);
       const out = await fn(c);
       await c.query('COMMIT');
       return out;

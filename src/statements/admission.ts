@@ -1,19 +1,18 @@
-import type { PoolClient } from 'pg';
 import type { ParsedStatement } from '../core/cose';
 import { isLedgerError } from '../core/errors';
-import type { Db } from '../db/db';
-import { EntriesRepository, type NewEntry } from './entries.repository';
-import { TrustRepository } from './trust.repository';
+import { LOCKS, type Db } from '../db/db';
+import { EntriesRepository, type AdmitRow } from './entries.repository';
 
 export interface AdmissionItem {
-  entry: NewEntry;
+  entry: AdmitRow;
   parsed: ParsedStatement;
   size: number;
 }
 
 interface Queued {
   item: AdmissionItem;
-  resolve: () => void;
+  /** true: newly acknowledged; false: the same statement was already known. */
+  resolve: (inserted: boolean) => void;
   reject: (e: unknown) => void;
 }
 
@@ -23,8 +22,6 @@ export interface AdmissionHooks {
   /** Reload trust (another process changed it) and re-run the decision; throws a coded error to reject. */
   refresh(): Promise<void>;
   reevaluate(item: AdmissionItem): void;
-  /** Extra rows written in the same transaction (outbox, claims index). */
-  alsoWrite?(c: PoolClient, items: AdmissionItem[]): Promise<void>;
 }
 
 /**
@@ -44,10 +41,10 @@ export class Admission {
   constructor(
     private readonly db: Db,
     private readonly hooks: AdmissionHooks,
-    private readonly opts = { maxBatch: 512, maxInFlight: db.embedded ? 1 : 3 },
+    private readonly opts = { maxBatch: 512, maxInFlight: db.embedded ? 1 : 4, windowMs: 2 },
   ) {}
 
-  submit(item: AdmissionItem): Promise<void> {
+  submit(item: AdmissionItem): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.schedule();
@@ -57,8 +54,9 @@ export class Admission {
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.opts.maxInFlight) return;
     this.scheduled = true;
-    // setImmediate lets every request parsed in this turn of the event loop join the batch.
-    setImmediate(() => {
+    // A short window lets concurrent requests share one commit (one WAL flush); when a batch is
+    // already full there is no reason to wait.
+    const go = () => {
       this.scheduled = false;
       if (this.queue.length === 0 || this.inFlight >= this.opts.maxInFlight) return;
       const batch = this.queue.splice(0, this.opts.maxBatch);
@@ -67,22 +65,26 @@ export class Admission {
         this.inFlight--;
         if (this.queue.length > 0) this.schedule();
       });
-    });
+    };
+    if (this.queue.length >= this.opts.maxBatch || this.opts.windowMs === 0) setImmediate(go);
+    else setTimeout(go, this.opts.windowMs);
   }
 
   private async flush(batch: Queued[]): Promise<void> {
     for (let attempt = 0; attempt < 5 && batch.length > 0; attempt++) {
       const version = this.hooks.trustVersion();
       try {
-        const stale = await this.db.tx(async (c) => {
-          await TrustRepository.lockShared(c);
-          if ((await TrustRepository.version(c)) !== version) return true;
-          await EntriesRepository.admit(c, batch.map((q) => q.item.entry));
-          if (this.hooks.alsoWrite) await this.hooks.alsoWrite(c, batch.map((q) => q.item));
-          return false;
-        });
-        if (!stale) {
-          batch.forEach((q) => q.resolve());
+        // The trust lock is taken shared with BEGIN; admit() is a statement of its own after it, so
+        // READ COMMITTED gives it a snapshot that sees any trust change committed while we waited.
+        const result = await this.db.tx(
+          async (c): Promise<Set<string> | undefined> => {
+            const r = await EntriesRepository.admit(c, batch.map((q) => q.item.entry), version);
+            return r.stale ? undefined : r.inserted;
+          },
+          { lockShared: LOCKS.trust },
+        );
+        if (result) {
+          batch.forEach((q) => q.resolve(result.has(q.item.entry.entryHash.toString('hex'))));
           return;
         }
         await this.hooks.refresh();

@@ -6,8 +6,9 @@ import { APP_CONFIG, EnvConfig } from '../config/env.config';
 import { Db } from '../db/db';
 import { MetricsService } from '../health/metrics.service';
 import { LogService } from '../log/log.service';
-import { ClaimsRepository } from '../claims/claims.repository';
+import { artifactDigestOf } from '../core/artifact';
 import { Admission, type AdmissionItem } from './admission';
+import type { AdmitRow } from './entries.repository';
 import { TrustService } from './trust.service';
 
 export type RegistrationResult =
@@ -27,6 +28,8 @@ export function parseEntryId(id: string): Buffer {
 export class RegistrationService {
   private readonly admission: Admission;
   private waiting = 0;
+  /** Set by the registry module: where a claim about `sub` gets linked, or why not. */
+  linkPlan?: (sub: string | undefined) => AdmitRow['link'];
 
   constructor(
     db: Db,
@@ -41,7 +44,6 @@ export class RegistrationService {
         await this.trust.reload();
       },
       reevaluate: (item) => this.trust.state.evaluate(item.parsed, item.size),
-      alsoWrite: (c, items) => ClaimsRepository.insert(c, items.map((i) => i.entry)),
     });
   }
 
@@ -80,11 +82,6 @@ export class RegistrationService {
       throw e;
     }
     const entryId = parsed.entryHash.toString('hex');
-    const known = await this.log.indexOf(parsed.entryHash);
-    if (known !== undefined) {
-      this.metrics.accepted('duplicate');
-      return { state: 'integrated', entryId, idx: known };
-    }
     const item: AdmissionItem = {
       parsed,
       size: body.length,
@@ -95,15 +92,23 @@ export class RegistrationService {
         subject: parsed.sub,
         contentType: parsed.hashEnvelope ? stringOrUndefined(parsed.hashEnvelope.preimageContentType) : stringOrUndefined(parsed.contentType),
         kind: ENTRY_KIND.claim,
+        artifactDigest: artifactDigestOf(parsed.sub),
+        link: this.linkPlan?.(parsed.sub),
       },
     };
+    let inserted: boolean;
     try {
-      await this.admission.submit(item);
+      inserted = await this.admission.submit(item);
     } catch (e) {
       this.metrics.rejected(isLedgerError(e) ? e.code : 'INTERNAL');
       throw e;
     }
-    this.metrics.accepted('new');
+    this.metrics.accepted(inserted ? 'new' : 'duplicate');
+    if (!inserted) {
+      // Registered before: answer with the same entry (its receipt when it is already in the log).
+      const known = await this.log.indexOf(parsed.entryHash);
+      if (known !== undefined) return { state: 'integrated', entryId, idx: known };
+    }
     if (++this.waiting >= this.cfg.LOG_BATCH_MAX) this.log.sequencer.kick();
     try {
       const idx = await this.log.waitForIntegration(parsed.entryHash, this.cfg.REGISTRATION_WAIT_MS);
