@@ -23,6 +23,8 @@ import { TlogController } from './audit/tlog.controller';
 import { ClaimsController } from './claims/claims.controller';
 import { GateService } from './claims/gate.service';
 import { VerifyController } from './verify/verify.controller';
+import { LinksController } from './links/links.controller';
+import { LinkWorker } from './links/link.worker';
 import { VerifyService } from './verify/verify.service';
 import { LogReadController } from './audit/log-read.controller';
 
@@ -76,12 +78,15 @@ export class AuditModule {}
 @Module({ imports: [LogModule, StatementsModule], controllers: [ClaimsController, VerifyController], providers: [VerifyService, GateService] })
 export class ConsumersModule {}
 
+@Module({ imports: [LogModule, StatementsModule], controllers: [LinksController], providers: [LinkWorker], exports: [LinkWorker] })
+export class LinksModule {}
+
 @Module({})
 export class AppModule {
   static forRoot(rt: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule, ConsumersModule],
+      imports: [RuntimeModule.forRoot(rt), LogModule, StatementsModule, HealthModule, AuditModule, ConsumersModule, LinksModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: true }) },

@@ -62,6 +62,10 @@ export class EnvConfig {
   @IsOptional() @IsString()
   REGISTRIES?: string;
 
+  /** Longest wait between attempts to link a claim into its registry (exponential backoff up to this). */
+  @int() @IsInt() @Min(1) @Max(86400)
+  LINK_MAX_BACKOFF_SECONDS = 3600;
+
   /** Other transparency services whose receipts POST /verify accepts: JSON array inline or a file path. */
   @IsOptional() @IsString()
   FOREIGN_SERVICES?: string;
