@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerImageCommands } from './image-commands';
 
 /** Commands that live in their own files (registry, audit, gate) hook in here. */
-export function registerExtraCommands(_program: Command): void {
-  // filled in by the registry, audit and gate capabilities
+export function registerExtraCommands(program: Command): void {
+  registerImageCommands(program);
 }

@@ -122,6 +122,7 @@ program
   .addOption(urlOption())
   .option('--issuer-key <file>', 'also check the statement signature with this issuer key (JWK or PEM)')
   .option('--image <ref>', 'verify every transparent claim attached to this image in its registry')
+  .addOption(new Option('--registries <json|file>', 'registry credentials for --image (as REGISTRIES)').env('SCITT_REGISTRIES'))
   .option('--json', 'print a JSON report')
   .action(async (path: string | undefined, o: any) => {
     if (o.image) {
