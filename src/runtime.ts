@@ -16,7 +16,8 @@ export interface Runtime {
   adminTokenFile?: string;
 }
 
-export async function resolveRuntime(config: EnvConfig): Promise<Runtime> {
+/** The keys and the admin token (generated into DATA_DIR on first use). */
+export function resolveKeysAndToken(config: EnvConfig): Pick<Runtime, 'keys' | 'adminToken' | 'adminTokenFile'> {
   const dataDir = resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const keys = loadServiceKeys({ dataDir, receiptKeyFile: config.RECEIPT_KEY_FILE, noteKeyFile: config.NOTE_KEY_FILE, origin: config.LOG_ORIGIN });
@@ -33,6 +34,12 @@ export async function resolveRuntime(config: EnvConfig): Promise<Runtime> {
     }
     adminToken = readFileSync(adminTokenFile, 'utf8').trim();
   }
+  return { keys, adminToken, adminTokenFile };
+}
+
+export async function resolveRuntime(config: EnvConfig): Promise<Runtime> {
+  const { keys, adminToken, adminTokenFile } = resolveKeysAndToken(config);
+  const dataDir = resolve(config.DATA_DIR);
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {

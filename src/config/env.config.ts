@@ -79,6 +79,10 @@ export class EnvConfig {
   @int() @IsInt() @Min(100)
   REQUEST_TIMEOUT_MS = 30000;
 
+  /** HTTP worker processes (node:cluster) sharing the port; >1 needs DATABASE_URL (PGlite is single-process). */
+  @int() @IsInt() @Min(1) @Max(64)
+  WORKERS = 1;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }

@@ -65,8 +65,14 @@ export class LogService implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.poller) clearInterval(this.poller);
     await this.sequencer.stop();
     if (this.listenClient) {
-      await this.listenClient.query('UNLISTEN *').catch(() => undefined);
-      this.listenClient.release();
+      const c = this.listenClient;
+      this.listenClient = undefined;
+      await c.query('UNLISTEN *').catch(() => undefined);
+      try {
+        c.release();
+      } catch {
+        // the pool may already have been shut down with the DataSource
+      }
     }
     for (const [, ws] of this.waiters) ws.forEach((w) => w.resolve(undefined));
     this.waiters.clear();
