@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +8,7 @@ import type { RunningApp } from '../../src/bootstrap';
 import { createClientResolver } from '../../src/registry';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg';
 import { pushTestImage, startRegistry, type TestRegistry } from '../helpers/registry';
-import { ADMIN, baseEnv, REPO_ROOT, startInProcess, waitFor } from '../helpers/service';
+import { ADMIN, baseEnv, REPO_ROOT, startInProcess, waitFor, tempDir } from '../helpers/service';
 
 const run = promisify(execFile);
 
@@ -33,7 +32,7 @@ describe('supply chain: publish, link, copy, verify offline, gate', () => {
     B = await startRegistry({ auth: { username: 'consumer', password: 'pw-b-registry' } });
     const registries = JSON.stringify([A.config, B.config]);
     svc = await startInProcess(baseEnv({ DATABASE_URL: db.url, REGISTRIES: registries, LINK_MAX_BACKOFF_SECONDS: '1' }));
-    dir = mkdtempSync(join(tmpdir(), 'chain-'));
+    dir = tempDir('chain-');
     const env = { ...process.env, SCITT_URL: svc.url, SCITT_ADMIN_TOKEN: ADMIN, SCITT_REGISTRIES: registries };
     scitt = (...args) => run(process.execPath, [join(REPO_ROOT, 'bin/scitt.js'), ...args], { cwd: dir, env });
   });

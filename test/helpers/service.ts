@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startApp, type RunningApp } from '../../src/bootstrap';
@@ -7,11 +7,23 @@ import { startApp, type RunningApp } from '../../src/bootstrap';
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const ADMIN = 'test-admin-token-0123456789';
 
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary directory removed when the test process exits. */
+export function tempDir(prefix = 'scitt-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
     PORT: '0',
     HOST: '127.0.0.1',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'scitt-data-')),
+    DATA_DIR: tempDir('scitt-data-'),
     ADMIN_TOKEN: ADMIN,
     RATE_LIMIT_PER_SECOND: '0',
     LOG_BATCH_MS: '20',

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +12,7 @@ import { Sequencer } from '../../src/log/sequencer';
 import { loadServiceKeys } from '../../src/log/service-keys';
 import { TileStore } from '../../src/log/tile.store';
 import { EntriesRepository } from '../../src/statements/entries.repository';
+import { tempDir } from '../helpers/service';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg';
 import { verifyStoredLog } from './log-check';
 
@@ -60,7 +59,7 @@ describe('sequencer on real PostgreSQL', () => {
   it('integrates batches: roots match the reference, proofs from tiles verify, duplicates are one entry', async () => {
     const { ds, db } = await openDb(tdb.url);
     try {
-      const keys = loadServiceKeys({ dataDir: mkdtempSync(join(tmpdir(), 'k-')), origin: 'test.example/log' });
+      const keys = loadServiceKeys({ dataDir: tempDir('k-'), origin: 'test.example/log' });
       const tiles = new TileStore();
       const seq = new Sequencer(db, tiles, new CheckpointSigner(keys, 'test.example/log', 'https://t'), { batchMs: 5, batchMax: 300 });
       const all: Buffer[] = [];
@@ -90,7 +89,7 @@ describe('sequencer on real PostgreSQL', () => {
     const forkDb = await createTestDatabase('fork');
     const { ds, db } = await openDb(forkDb.url);
     try {
-      const keys = loadServiceKeys({ dataDir: mkdtempSync(join(tmpdir(), 'k-')), origin: 'test.example/log' });
+      const keys = loadServiceKeys({ dataDir: tempDir('k-'), origin: 'test.example/log' });
       const mk = () => new Sequencer(db, new TileStore(), new CheckpointSigner(keys, 'test.example/log', 'https://t'), { batchMs: 1, batchMax: 97 });
       const [s1, s2] = [mk(), mk()];
       for (let i = 0; i < 20; i++) {
@@ -109,7 +108,7 @@ describe('sequencer on real PostgreSQL', () => {
   });
 
   it('a writer killed with SIGKILL at random moments loses no acknowledged entry and never leaves a mixed tree', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'k-'));
+    const dataDir = tempDir('k-');
     const crashDb = await createTestDatabase('crash');
     const acked = new Set<string>();
     try {
@@ -143,7 +142,7 @@ describe('sequencer on real PostgreSQL', () => {
 
   it('two writer processes on one database: no fork, no duplicate index', async () => {
     const twoDb = await createTestDatabase('two');
-    const dataDir = mkdtempSync(join(tmpdir(), 'k-'));
+    const dataDir = tempDir('k-');
     try {
       const acked = new Set<string>();
       const env = { DATABASE_URL: twoDb.url, DATA_DIR: dataDir, FEED: '3000', FEED_BATCH: '30', BATCH_MS: '1', RUN_MS: '2500' };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +9,7 @@ import { decode } from 'cbor2';
 import { importPublicKey, verifyReceipt } from '../../src/core/cose';
 import type { RunningApp } from '../../src/bootstrap';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg';
-import { ADMIN, baseEnv, REPO_ROOT, startInProcess } from '../helpers/service';
+import { ADMIN, baseEnv, REPO_ROOT, startInProcess, tempDir } from '../helpers/service';
 
 const run = promisify(execFile);
 const cose = require('cose-js');
@@ -62,7 +61,7 @@ describe('statements made by other tools register: cose-js and the scitt CLI', (
   });
 
   it('the scitt CLI: keygen, issuer add, sign (content type and hash envelope), submit, keys, verify', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const dir = tempDir('cli-');
     const env = { ...process.env, SCITT_URL: svc.url, SCITT_ADMIN_TOKEN: ADMIN };
     const scitt = (...args: string[]) => run(process.execPath, [join(REPO_ROOT, 'bin/scitt.js'), ...args], { cwd: dir, env });
     await scitt('keygen', '--alg', 'ES384', '--out', 'k.pem');

@@ -64,6 +64,7 @@ describe('openapi/openapi.yaml matches the running service, both ways', () => {
     getReceipt: () => ({ path: `/entries/${ctx.entry}` }),
     getStatement: () => ({ path: `/entries/${ctx.entry}/statement` }),
     getTransparentStatement: () => ({ path: `/entries/${ctx.entry}/transparent-statement` }),
+    getLinks: () => ({ path: `/entries/${ctx.entry}/links` }),
     getKeys: () => ({ path: '/.well-known/scitt-keys' }),
     getKey: () => ({ path: `/.well-known/scitt-keys/${ctx.kid}` }),
     listIssuers: () => ({ path: '/admin/issuers', init: { headers: admin } }),

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { verifyStoredLog } from '../log/log-check';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg';
-import { ADMIN, baseEnv, readAdminToken, spawnService, waitFor } from '../helpers/service';
+import { ADMIN, baseEnv, readAdminToken, spawnService, waitFor, tempDir } from '../helpers/service';
 import { makeIssuer, makeStatement } from '../helpers/statements';
 
 const COSE = { 'content-type': 'application/cose' };
@@ -79,7 +76,7 @@ describe('the service as real processes', () => {
   });
 
   it('the embedded default: no DATABASE_URL, register, restart, receipt still served', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'scitt-embedded-'));
+    const dataDir = tempDir('scitt-embedded-');
     const env = { ...baseEnv({ DATA_DIR: dataDir }), ADMIN_TOKEN: undefined };
     let s = await spawnService(env);
     try {
