@@ -12,6 +12,7 @@ import { signSign1 } from '../src/core/cose';
 import { createTestDatabase } from '../test/helpers/pg';
 import { ADMIN, baseEnv, spawnService } from '../test/helpers/service';
 import type { BenchRow } from './report';
+import { coresUsed, cpuSnapshot } from './cpu';
 
 function makeStatements(n: number, iss: string, key: ReturnType<typeof generateKeyPairSync>['privateKey'], kid: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -62,6 +63,8 @@ async function load(url: string, bodies: Buffer[], o: { connections: number; dur
   return result;
 }
 
+const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 64);
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const cores = availableParallelism();
@@ -76,7 +79,7 @@ export async function run(): Promise<BenchRow[]> {
   const duration = Number(process.env.BENCH_HTTP_SECONDS ?? 20);
   const bodies = makeStatements(Number(process.env.BENCH_HTTP_STATEMENTS ?? 9000 * duration), iss, privateKey, kid);
 
-  for (const mode of ['throughput', 'latency'] as const) {
+  for (const mode of (process.env.BENCH_HTTP_MODES ?? 'throughput,latency').split(',') as ('throughput' | 'latency')[]) {
     const tdb = await createTestDatabase('bench_http');
     const svc = await spawnService(
       baseEnv({
@@ -86,6 +89,9 @@ export async function run(): Promise<BenchRow[]> {
         REGISTRATION_WAIT_MS: mode === 'throughput' ? '0' : '1000',
         LOG_MAX_PENDING: '10000000',
       }),
+      60000,
+      // e.g. BENCH_SERVICE_NODE_ARGS=--cpu-prof to see where the service spends its time.
+      (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
     );
     try {
       const add = await fetch(svc.url + '/admin/issuers', {
@@ -98,10 +104,20 @@ export async function run(): Promise<BenchRow[]> {
       // Warm up the JIT and the connection pool.
       await load(svc.url, slice.slice(0, 2000), { connections: 16, duration: 2 });
       if (mode === 'throughput') {
-        const r = await load(svc.url, slice.slice(2000), { connections: 64, duration });
+        const groups = {
+          service: (pid: number) => pid === svc.child.pid,
+          postgres: (_: number, comm: string) => comm === 'postgres',
+          'load generator': (pid: number) => pid === process.pid,
+        };
+        const before = cpuSnapshot(groups);
+        const r = await load(svc.url, slice.slice(2000), { connections: CONNECTIONS, duration });
+        const used = coresUsed(before, cpuSnapshot(groups), duration);
         const ok = r['2xx'];
         const rate = ok / duration;
-        rows.push({ bench: 'http', metric: 'sustained registrations (202)', value: rate, unit: 'req/s', target: '>= 5,000', pass: rate >= 5000, note: `64 connections, ${duration} s, ${r.non2xx} non-2xx, p99 ${r.latency.p99} ms` });
+        for (const [g, c] of Object.entries(used)) {
+          rows.push({ bench: 'http', metric: `CPU during the run: ${g}`, value: c, unit: 'cores', note: `${((c * 1e6) / rate).toFixed(0)} us per registration` });
+        }
+        rows.push({ bench: 'http', metric: 'sustained registrations (202)', value: rate, unit: 'req/s', target: '>= 5,000', pass: rate >= 5000, note: `${CONNECTIONS} connections, ${duration} s, ${r.non2xx} non-2xx, p99 ${r.latency.p99} ms` });
         rows.push({ bench: 'http', metric: 'ratio to raw ES256 verify (all cores)', value: rate / (raw1 * cores), unit: 'x' });
       } else {
         const r = await load(svc.url, slice.slice(2000), { connections: 400, duration, overallRate: 1000 });

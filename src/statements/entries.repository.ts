@@ -30,41 +30,10 @@ export interface AdmitRow extends NewEntry {
   link?: LinkPlan;
 }
 
-const COLS = 11;
-
-export const EntriesRepository = {
-  /**
-   * Acknowledges entries durably in ONE statement: the statement rows, a pending row for each entry
-   * not already known (content addressing makes resubmission a no-op), its claims-index row and its
-   * registry-link outbox row (or the reason it will not be linked). With `expectTrustVersion`, nothing
-   * is written unless trust_state still has that version; `stale` says so. Parameters are bound one
-   * per value (not as array literals) so pg sends the statement bytes in binary.
-   */
-  async admit(c: PoolClient, items: AdmitRow[], expectTrustVersion?: number): Promise<{ stale: boolean; inserted: Set<string> }> {
-    if (items.length === 0) return { stale: false, inserted: new Set() };
-    const params: unknown[] = [];
-    const tuples = items.map((i) => {
-      const b = params.length;
-      const link = i.link && 'registry' in i.link ? i.link : undefined;
-      const skip = i.link && 'skip' in i.link ? i.link.skip : null;
-      params.push(
-        i.entryHash,
-        Buffer.from(i.statement.buffer, i.statement.byteOffset, i.statement.byteLength),
-        i.issuer,
-        i.subject ?? null,
-        i.contentType ?? null,
-        i.kind,
-        i.artifactDigest ?? null,
-        link?.registry ?? null,
-        link?.repository ?? null,
-        link?.digest ?? null,
-        skip,
-      );
-      return `(${Array.from({ length: COLS }, (_, k) => `$${b + k + 1}${k === 5 ? '::smallint' : k < 2 ? '::bytea' : '::text'}`).join(', ')})`;
-    });
-    const versionGuard = expectTrustVersion === undefined ? 'true' : `EXISTS (SELECT 1 FROM trust_state WHERE id = 1 AND version = $${params.push(expectTrustVersion)})`;
-    const { rows } = await c.query<{ entry_hash: Buffer | null; ok: boolean }>(
-      `WITH src (h, st, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip) AS (VALUES ${tuples.join(', ')}),
+function admitSql(versionGuard: string): string {
+  return `WITH src (h, st, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip) AS (
+         SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::smallint[],
+                              $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])),
        ok AS (SELECT ${versionGuard} AS ok),
        ins AS (
          INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind)
@@ -86,9 +55,44 @@ export const EntriesRepository = {
          SELECT s.h, s.skip FROM src s JOIN ins i ON i.entry_hash = s.h WHERE s.skip IS NOT NULL
          ON CONFLICT (entry_hash) DO NOTHING)
        SELECT NULL::bytea AS entry_hash, (SELECT ok FROM ok) AS ok
-       UNION ALL SELECT entry_hash, true FROM ins`,
-      params,
-    );
+       UNION ALL SELECT entry_hash, true FROM ins`;
+}
+const ADMIT = admitSql('true');
+const ADMIT_GUARDED = admitSql('EXISTS (SELECT 1 FROM trust_state WHERE id = 1 AND version = $12)');
+
+export const EntriesRepository = {
+  /**
+   * Acknowledges entries durably in ONE statement: the statement rows, a pending row for each entry
+   * not already known (content addressing makes resubmission a no-op), its claims-index row and its
+   * registry-link outbox row (or the reason it will not be linked). With `expectTrustVersion`, nothing
+   * is written unless trust_state still has that version; `stale` says so. Columns travel as eleven
+   * arrays into one fixed, named statement, so PostgreSQL parses and plans it once per connection
+   * (a VALUES list with a parameter per value was re-planned for every batch size).
+   */
+  async admit(c: PoolClient, items: AdmitRow[], expectTrustVersion?: number): Promise<{ stale: boolean; inserted: Set<string> }> {
+    if (items.length === 0) return { stale: false, inserted: new Set() };
+    const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(items.length));
+    items.forEach((i, n) => {
+      const link = i.link && 'registry' in i.link ? i.link : undefined;
+      cols[0][n] = i.entryHash;
+      cols[1][n] = Buffer.from(i.statement.buffer, i.statement.byteOffset, i.statement.byteLength);
+      cols[2][n] = i.issuer;
+      cols[3][n] = i.subject ?? null;
+      cols[4][n] = i.contentType ?? null;
+      cols[5][n] = i.kind;
+      cols[6][n] = i.artifactDigest ?? null;
+      cols[7][n] = link?.registry ?? null;
+      cols[8][n] = link?.repository ?? null;
+      cols[9][n] = link?.digest ?? null;
+      cols[10][n] = i.link && 'skip' in i.link ? i.link.skip : null;
+    });
+    const guarded = expectTrustVersion !== undefined;
+    const { rows } = await c.query<{ entry_hash: Buffer | null; ok: boolean }>({
+      // One fixed text per variant, prepared once per connection: PostgreSQL parses and plans it once.
+      name: guarded ? 'admit-guarded' : 'admit',
+      text: guarded ? ADMIT_GUARDED : ADMIT,
+      values: guarded ? [...cols, expectTrustVersion] : cols,
+    });
     const stale = rows.some((r) => r.entry_hash === null && !r.ok);
     return { stale, inserted: new Set(rows.filter((r) => r.entry_hash).map((r) => r.entry_hash!.toString('hex'))) };
   },

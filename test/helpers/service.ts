@@ -47,8 +47,8 @@ export interface ChildService {
 }
 
 /** The real `node dist/src/main.js` in a child process: for restarts, kills and several processes on one database. */
-export function spawnService(env: Record<string, string | undefined>, timeoutMs = 60000): Promise<ChildService> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/main.js')], {
+export function spawnService(env: Record<string, string | undefined>, timeoutMs = 60000, nodeArgs: string[] = []): Promise<ChildService> {
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist/src/main.js')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,31 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU seconds used so far by process groups (Linux /proc; empty elsewhere): where a benchmark's time went. */
+export function cpuSnapshot(groups: Record<string, (pid: number, comm: string) => boolean>): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(Object.keys(groups).map((g) => [g, 0]));
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return out;
+  }
+  for (const p of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const f = stat.slice(close + 2).split(' ');
+    const secs = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100/s)
+    for (const [g, match] of Object.entries(groups)) if (match(Number(p), comm)) out[g] += secs;
+  }
+  return out;
+}
+
+/** Cores used per group between two snapshots over `seconds`. */
+export function coresUsed(a: Record<string, number>, b: Record<string, number>, seconds: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(a).map((k) => [k, (b[k] - a[k]) / seconds]));
+}
