@@ -24,12 +24,20 @@ export class Db implements Queryable {
   }
 
   /** Runs fn in one transaction; rolls back on any error. Never await another pool query inside fn (PGlite). */
-  async tx<T>(fn: (c: PoolClient) => Promise<T>, opts: { lockShared?: number } = {}): Promise<T> {
+  /**
+   * `lockShared` takes that advisory lock shared; `first` is a parameterless statement (a row lock,
+   * say) sent with BEGIN in the same round trip, its rows handed to fn. Later statements in fn get
+   * snapshots taken after those locks were granted.
+   */
+  async tx<T>(fn: (c: PoolClient, firstRows: any[]) => Promise<T>, opts: { lockShared?: number; first?: string } = {}): Promise<T> {
     const c = await this.pool.connect();
     try {
-      // One round trip for BEGIN and a shared advisory lock (a constant key, so a simple query).
-      await c.query(opts.lockShared === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock_shared(${Math.trunc(opts.lockShared)})`);
-      const out = await fn(c);
+      // One round trip for BEGIN, a shared advisory lock (a constant key) and `first`: a simple query.
+      const sql = ['BEGIN'];
+      if (opts.lockShared !== undefined) sql.push(`SELECT pg_advisory_xact_lock_shared(${Math.trunc(opts.lockShared)})`);
+      if (opts.first !== undefined) sql.push(opts.first);
+      const begun = (await c.query(sql.join('; '))) as unknown as { rows: any[] } | { rows: any[] }[];
+      const out = await fn(c, opts.first === undefined ? [] : Array.isArray(begun) ? begun[begun.length - 1].rows : begun.rows);
       await c.query('COMMIT');
       return out;
     } catch (e) {

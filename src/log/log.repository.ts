@@ -7,6 +7,8 @@ const FULL_TILE_BYTES = 8192;
 export interface PendingRow {
   id: string;
   entry_hash: Buffer;
+  /** The entry is already in the log (registered again after it was integrated). */
+  logged: boolean;
 }
 
 const CHECKPOINT_COLS = 'tree_size, root, note, receipt_protected, receipt_signature, created_at';
@@ -29,45 +31,76 @@ export const LogRepository = {
     return Number(rows[0].tree_size);
   },
 
+  /** Sent with BEGIN by the sequencer: serialises writers on the `log_state` row. */
+  LOCK_STATE: 'SELECT tree_size FROM log_state WHERE id = 1 FOR UPDATE',
+
+  /**
+   * The oldest pending rows, each with whether its entry is already in the log. Run after
+   * LOCK_STATE was granted, so its snapshot includes whatever a previous writer committed.
+   */
   async takePending(c: PoolClient, max: number): Promise<PendingRow[]> {
-    const { rows } = await c.query<PendingRow>('SELECT id, entry_hash FROM pending_entries ORDER BY id LIMIT $1', [max]);
+    const { rows } = await c.query<PendingRow>({
+      name: 'seq-pending',
+      text: `SELECT p.id, p.entry_hash, (l.idx IS NOT NULL) AS logged
+               FROM (SELECT id, entry_hash FROM pending_entries ORDER BY id LIMIT $1) p
+               LEFT JOIN log_leaves l ON l.entry_hash = p.entry_hash
+              ORDER BY p.id`,
+      values: [max],
+    });
     return rows;
   },
 
-  async alreadyLogged(c: Queryable, hashes: Buffer[]): Promise<Set<string>> {
-    if (hashes.length === 0) return new Set();
-    const { rows } = await c.query<{ entry_hash: Buffer }>('SELECT entry_hash FROM log_leaves WHERE entry_hash = ANY($1::bytea[])', [hashes]);
-    return new Set(rows.map((r) => r.entry_hash.toString('hex')));
-  },
-
-  async insertLeaves(c: PoolClient, first: number, hashes: Buffer[]): Promise<void> {
-    if (hashes.length === 0) return;
-    await c.query(
-      `INSERT INTO log_leaves (idx, entry_hash) SELECT $1::bigint + o - 1, h FROM unnest($2::bytea[]) WITH ORDINALITY AS t(h, o)`,
-      [first, hashes],
-    );
-  },
-
-  /** Full tiles are inserted once; partial ones replace the edge row, which goes when the tile fills. */
-  async writeTiles(c: PoolClient, tiles: { level: number; index: number; data: Buffer }[]): Promise<void> {
-    const full = tiles.filter((t) => t.data.length === FULL_TILE_BYTES);
-    const partial = tiles.filter((t) => t.data.length !== FULL_TILE_BYTES);
-    if (full.length > 0) {
-      const levels = full.map((t) => t.level);
-      const idxs = full.map((t) => t.index);
-      await c.query(
-        `INSERT INTO tiles (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) ON CONFLICT (level, idx) DO NOTHING`,
-        [levels, idxs, full.map((t) => t.data)],
-      );
-      await c.query(`DELETE FROM tile_edges e USING unnest($1::smallint[], $2::bigint[]) AS k(level, idx) WHERE e.level = k.level AND e.idx = k.idx`, [levels, idxs]);
-    }
-    if (partial.length > 0) {
-      await c.query(
-        `INSERT INTO tile_edges (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
-         ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes`,
-        [partial.map((t) => t.level), partial.map((t) => t.index), partial.map((t) => t.data)],
-      );
-    }
+  /**
+   * Everything a batch writes, as ONE statement: the new leaves, full tiles (insert-only) and the
+   * partial right edge (replaced), the signed checkpoint, the new size, the consumed pending rows,
+   * and the notification other processes listen for (sent by PostgreSQL at COMMIT).
+   */
+  async commitBatch(
+    c: PoolClient,
+    b: { first: number; hashes: Buffer[]; tiles: { level: number; index: number; data: Buffer }[]; checkpoint: Checkpoint; pendingIds: string[]; notify: boolean },
+  ): Promise<void> {
+    const full = b.tiles.filter((t) => t.data.length === FULL_TILE_BYTES);
+    const partial = b.tiles.filter((t) => t.data.length !== FULL_TILE_BYTES);
+    const cp = b.checkpoint;
+    await c.query({
+      name: 'seq-commit',
+      text: `WITH leaves AS (
+               INSERT INTO log_leaves (idx, entry_hash) SELECT $1::bigint + o - 1, h FROM unnest($2::bytea[]) WITH ORDINALITY AS t(h, o)),
+             full_tiles AS (
+               INSERT INTO tiles (level, idx, hashes) SELECT * FROM unnest($3::smallint[], $4::bigint[], $5::bytea[])
+               ON CONFLICT (level, idx) DO NOTHING),
+             filled_edges AS (
+               DELETE FROM tile_edges e USING unnest($3::smallint[], $4::bigint[]) AS k(level, idx)
+                WHERE e.level = k.level AND e.idx = k.idx),
+             edges AS (
+               INSERT INTO tile_edges (level, idx, hashes) SELECT * FROM unnest($6::smallint[], $7::bigint[], $8::bytea[])
+               ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes),
+             cp AS (
+               INSERT INTO checkpoints (${CHECKPOINT_COLS}) VALUES ($9, $10, $11, $12, $13, $14)),
+             size AS (
+               UPDATE log_state SET tree_size = $9, updated_at = now() WHERE id = 1),
+             consumed AS (
+               DELETE FROM pending_entries WHERE id = ANY($15::bigint[]))
+             SELECT pg_notify('scitt_log', $9::text) WHERE $16::boolean`,
+      values: [
+        b.first,
+        b.hashes,
+        full.map((t) => t.level),
+        full.map((t) => t.index),
+        full.map((t) => t.data),
+        partial.map((t) => t.level),
+        partial.map((t) => t.index),
+        partial.map((t) => t.data),
+        cp.treeSize,
+        cp.root,
+        cp.note,
+        cp.receiptProtected,
+        cp.receiptSignature,
+        cp.createdAt,
+        b.pendingIds,
+        b.notify,
+      ],
+    });
   },
 
   /** Tiles by key from both tables (a full tile wins over a stale edge row). */
@@ -88,10 +121,6 @@ export const LogRepository = {
       `INSERT INTO checkpoints (${CHECKPOINT_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`,
       [cp.treeSize, cp.root, cp.note, cp.receiptProtected, cp.receiptSignature, cp.createdAt],
     );
-  },
-
-  async setSize(c: PoolClient, size: number): Promise<void> {
-    await c.query('UPDATE log_state SET tree_size = $1, updated_at = now() WHERE id = 1', [size]);
   },
 
   async deletePending(c: PoolClient, ids: string[]): Promise<void> {

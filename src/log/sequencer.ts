@@ -81,6 +81,7 @@ export class Sequencer extends EventEmitter {
   private async loop(): Promise<void> {
     while (this.running) {
       let n = 0;
+      const tickStart = Date.now();
       try {
         if (!this.isLeader) await this.tryLead();
         if (this.isLeader) n = await this.integrateOnce();
@@ -94,7 +95,9 @@ export class Sequencer extends EventEmitter {
       if (!this.running) break;
       if (n >= this.opts.batchMax) continue; // a backlog: keep draining
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.isLeader ? this.opts.batchMs : Math.max(500, this.opts.batchMs));
+        // The leader batches every batchMs, start to start: a batch's own duration is not added to
+        // the wait of the entries that arrive while it runs.
+        const t = setTimeout(resolve, this.isLeader ? Math.max(0, this.opts.batchMs - (Date.now() - tickStart)) : Math.max(500, this.opts.batchMs));
         this.wake = () => {
           clearTimeout(t);
           resolve();
@@ -168,41 +171,39 @@ export class Sequencer extends EventEmitter {
 
   /** One batch: returns how many pending rows it consumed (0 when idle). */
   async integrateOnce(): Promise<number> {
-    const out = await this.db.tx(async (c) => {
-      const size = await LogRepository.lockState(c);
-      const state = this.state && this.state.size === size ? this.state : await TreeState.load(size, this.tiles.reader(c, size));
-      const pending = await LogRepository.takePending(c, this.opts.batchMax);
-      if (pending.length === 0) return { consumed: 0, state };
-      const seen = new Set<string>();
-      const fresh: Buffer[] = [];
-      for (const p of pending) {
-        const h = p.entry_hash.toString('hex');
-        if (!seen.has(h)) {
-          seen.add(h);
-          fresh.push(p.entry_hash);
+    // Four round trips when busy (BEGIN with the row lock, pending, commit, COMMIT): under load
+    // every round trip also waits its turn on the event loop, so they set a batch's duration.
+    const out = await this.db.tx(
+      async (c, locked) => {
+        const size = Number(locked[0].tree_size);
+        const pending = await LogRepository.takePending(c, this.opts.batchMax);
+        const state = this.state && this.state.size === size ? this.state : await TreeState.load(size, this.tiles.reader(c, size));
+        if (pending.length === 0) return { consumed: 0, state };
+        const seen = new Set<string>();
+        const append: Buffer[] = [];
+        for (const p of pending) {
+          const h = p.entry_hash.toString('hex');
+          if (!p.logged && !seen.has(h)) {
+            seen.add(h);
+            append.push(p.entry_hash);
+          }
         }
-      }
-      const logged = await LogRepository.alreadyLogged(c, fresh);
-      const append = logged.size === 0 ? fresh : fresh.filter((h) => !logged.has(h.toString('hex')));
-      const ids = pending.map((p) => p.id);
-      if (append.length === 0) {
-        await LogRepository.deletePending(c, ids);
-        return { consumed: pending.length, state };
-      }
-      const next = state.clone();
-      const res = next.append(append.map((h) => leafHash(h)));
-      const checkpoint = this.signer.sign(res.size, res.root);
-      await LogRepository.insertLeaves(c, size, append);
-      await LogRepository.writeTiles(c, res.tiles);
-      await LogRepository.insertCheckpoint(c, checkpoint);
-      await LogRepository.setSize(c, res.size);
-      await LogRepository.deletePending(c, ids);
-      if (!this.db.embedded) await c.query(`SELECT pg_notify('scitt_log', $1)`, [String(res.size)]);
-      // COMMIT follows in db.tx: if the process dies before it, none of this happened.
-      const indices = new Map<string, number>();
-      append.forEach((h, i) => indices.set(h.toString('hex'), size + i));
-      return { consumed: pending.length, state: next, batch: { checkpoint, indices }, tiles: res.tiles };
-    });
+        const ids = pending.map((p) => p.id);
+        if (append.length === 0) {
+          await LogRepository.deletePending(c, ids);
+          return { consumed: pending.length, state };
+        }
+        const next = state.clone();
+        const res = next.append(append.map((h) => leafHash(h)));
+        const checkpoint = this.signer.sign(res.size, res.root);
+        await LogRepository.commitBatch(c, { first: size, hashes: append, tiles: res.tiles, checkpoint, pendingIds: ids, notify: !this.db.embedded });
+        // COMMIT follows in db.tx: if the process dies before it, none of this happened.
+        const indices = new Map<string, number>();
+        append.forEach((h, i) => indices.set(h.toString('hex'), size + i));
+        return { consumed: pending.length, state: next, batch: { checkpoint, indices }, tiles: res.tiles };
+      },
+      { first: LogRepository.LOCK_STATE },
+    );
     // Committed. Swap the in-memory state only now.
     this.state = out.state;
     if ('batch' in out && out.batch) {
