@@ -83,6 +83,10 @@ export class EnvConfig {
   @int() @IsInt() @Min(1) @Max(64)
   WORKERS = 1;
 
+  /** Threads verifying statement signatures off the event loop; default one less than the cores (0: inline). */
+  @IsOptional() @int() @IsInt() @Min(0) @Max(64)
+  VERIFY_THREADS?: number;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }

@@ -7,6 +7,8 @@ export interface AdmissionItem {
   entry: AdmitRow;
   parsed: ParsedStatement;
   size: number;
+  /** The trust version the item was decided against. */
+  trustVersion: number;
 }
 
 interface Queued {
@@ -70,9 +72,26 @@ export class Admission {
     else setTimeout(go, this.opts.windowMs);
   }
 
+  /** Items decided against an older trust state than `version` are decided again, now. */
+  private redecide(batch: Queued[], version: number): Queued[] {
+    return batch.filter((q) => {
+      if (q.item.trustVersion === version) return true;
+      try {
+        this.hooks.reevaluate(q.item);
+        q.item.trustVersion = version;
+        return true;
+      } catch (e) {
+        q.reject(e);
+        return false;
+      }
+    });
+  }
+
   private async flush(batch: Queued[]): Promise<void> {
     for (let attempt = 0; attempt < 5 && batch.length > 0; attempt++) {
       const version = this.hooks.trustVersion();
+      batch = this.redecide(batch, version);
+      if (batch.length === 0) return;
       try {
         // The trust lock is taken shared with BEGIN; admit() is a statement of its own after it, so
         // READ COMMITTED gives it a snapshot that sees any trust change committed while we waited.
@@ -87,16 +106,8 @@ export class Admission {
           batch.forEach((q) => q.resolve(result.has(q.item.entry.entryHash.toString('hex'))));
           return;
         }
+        // Another process changed trust: load it; the next attempt decides every item again.
         await this.hooks.refresh();
-        batch = batch.filter((q) => {
-          try {
-            this.hooks.reevaluate(q.item);
-            return true;
-          } catch (e) {
-            q.reject(e);
-            return false;
-          }
-        });
       } catch (e) {
         if (isLedgerError(e)) {
           batch.forEach((q) => q.reject(e));

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { parseSignedStatement, type ParsedStatement } from '../core/cose';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { parseSignedStatement, signatureFailure, statementSignatureJob, type ParsedStatement } from '../core/cose';
 import { isLedgerError, LedgerError } from '../core/errors';
 import { ENTRY_KIND } from '../core/policy';
 import { APP_CONFIG, EnvConfig } from '../config/env.config';
@@ -9,6 +10,7 @@ import { LogService } from '../log/log.service';
 import { artifactDigestOf } from '../core/artifact';
 import { Admission, type AdmissionItem } from './admission';
 import type { AdmitRow } from './entries.repository';
+import { SignaturePool } from './signature-pool';
 import { TrustService } from './trust.service';
 
 export type RegistrationResult =
@@ -25,8 +27,9 @@ export function parseEntryId(id: string): Buffer {
 }
 
 @Injectable()
-export class RegistrationService {
+export class RegistrationService implements OnModuleDestroy {
   private readonly admission: Admission;
+  private readonly signatures: SignaturePool;
   private waiting = 0;
   /** Set by the registry module: where a claim about `sub` gets linked, or why not. */
   linkPlan?: (sub: string | undefined) => AdmitRow['link'];
@@ -45,28 +48,36 @@ export class RegistrationService {
       },
       reevaluate: (item) => this.trust.state.evaluate(item.parsed, item.size),
     });
+    this.signatures = new SignaturePool(cfg.VERIFY_THREADS ?? Math.min(4, availableParallelism() - 1));
   }
 
-  /** Decodes, checks the profile and the policy, verifies the signature. Throws a coded error. */
-  decide(body: Uint8Array): ParsedStatement {
+  async onModuleDestroy(): Promise<void> {
+    await this.signatures.close();
+  }
+
+  /** Decodes, checks the profile and the policy, verifies the signature (on the pool). Throws a coded error. */
+  async decide(body: Uint8Array): Promise<{ parsed: ParsedStatement; trustVersion: number }> {
+    // The rules and keys below are read synchronously from one trust state: this version.
+    const trustVersion = this.trust.version;
     const max = this.trust.policy.maxStatementBytes;
     if (body.length > max) throw new LedgerError('TOO_LARGE', `statement is ${body.length} bytes; the policy allows ${max}`);
     const parsed = parseSignedStatement(body, { maxBytes: max, requireAttachedPayload: true, requireSubject: true });
-    this.trust.state.evaluate(parsed, body.length);
-    return parsed;
+    const job = statementSignatureJob(parsed, this.trust.state.admissible(parsed, body.length));
+    if (!(await this.signatures.verify(job))) throw signatureFailure(job.alg);
+    return { parsed, trustVersion };
   }
 
   /**
    * decide() against the cached trust state; when that rejects on trust grounds and another process
    * has changed issuers or policy since, reload and decide again (one cheap query, rejections only).
    */
-  private async decideFresh(body: Uint8Array): Promise<ParsedStatement> {
+  private async decideFresh(body: Uint8Array): Promise<{ parsed: ParsedStatement; trustVersion: number }> {
     try {
-      return this.decide(body);
+      return await this.decide(body);
     } catch (e) {
       if (isLedgerError(e) && TRUST_CODES.has(e.code) && (await this.trust.isStale())) {
         await this.trust.reload();
-        return this.decide(body);
+        return await this.decide(body);
       }
       throw e;
     }
@@ -74,9 +85,10 @@ export class RegistrationService {
 
   async register(body: Uint8Array): Promise<RegistrationResult> {
     let parsed: ParsedStatement;
+    let trustVersion: number;
     try {
       this.log.assertAccepting();
-      parsed = await this.decideFresh(body);
+      ({ parsed, trustVersion } = await this.decideFresh(body));
     } catch (e) {
       this.metrics.rejected(isLedgerError(e) ? e.code : 'INTERNAL');
       throw e;
@@ -85,6 +97,7 @@ export class RegistrationService {
     const item: AdmissionItem = {
       parsed,
       size: body.length,
+      trustVersion,
       entry: {
         entryHash: parsed.entryHash,
         statement: parsed.registered,

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { headLength } from '../cbor';
 import { entryHash as sha256Entry } from '../merkle';
 import { algorithmInfo, keyFitsAlgorithm, verifyWith } from './algorithms';
-import { coseError } from './errors';
+import { coseError, type CoseErrorCode } from './errors';
+import type { LedgerError } from '../errors';
 import { CWT, HASH_ALGS, HEADER } from './labels';
 import { decodeSign1, encodeSign1, sigStructureParts, type HeaderMap, type Sign1 } from './sign1';
 import { parseX5chain, parseX5t, x5tMatches, type X5t } from './x509';
@@ -216,22 +217,49 @@ export function registeredBytes(statement: Uint8Array, opts: { requireTag?: bool
   return registeredForm(decodeSign1(statement, opts), statement);
 }
 
+/** Everything a statement signature check needs, detached from the statement: it can cross threads. */
+export interface SignatureJob {
+  alg: number;
+  /** The candidate keys that fit the algorithm (key rotation: any one may verify). */
+  keys: KeyObject[];
+  /** The Sig_structure, in parts (head, payload). */
+  parts: Uint8Array[];
+  signature: Uint8Array;
+}
+
 /**
- * Verifies the statement's signature with the issuer's key, or with any of several (key
- * rotation); keys of another type than the algorithm's are skipped. Throws PAYLOAD_MISSING when
- * the payload is detached and not supplied, BAD_STATEMENT_SIGNATURE otherwise.
+ * The signature check of verifyStatementSignature, prepared but not run. Throws PAYLOAD_MISSING
+ * when the payload is detached and not supplied, BAD_STATEMENT_SIGNATURE when no key can apply.
  */
-export function verifyStatementSignature(st: ParsedStatement, key: KeyObject | readonly KeyObject[], opts: { detachedPayload?: Uint8Array } = {}): void {
+export function statementSignatureJob(st: ParsedStatement, key: KeyObject | readonly KeyObject[], opts: { detachedPayload?: Uint8Array } = {}): SignatureJob {
   const info = algorithmInfo(st.alg);
   const payload = st.sign1.payload ?? opts.detachedPayload;
   if (payload === undefined) throw coseError('PAYLOAD_MISSING', 'the statement payload is detached and was not supplied');
   if (st.sign1.payload !== null && opts.detachedPayload !== undefined && !st.sign1.payload.equals(opts.detachedPayload)) {
     throw coseError('BAD_STATEMENT_SIGNATURE', 'the supplied payload differs from the attached one');
   }
-  const keys = Array.isArray(key) ? (key as readonly KeyObject[]) : [key as KeyObject];
-  const usable = keys.filter((k) => keyFitsAlgorithm(k, info));
-  if (usable.length === 0) throw coseError('BAD_STATEMENT_SIGNATURE', `no ${info.name} key is known for issuer ${JSON.stringify(st.iss)}`);
-  const parts = sigStructureParts(st.sign1.protectedBytes, Buffer.alloc(0), payload);
-  for (const k of usable) if (verifyWith(info, k, parts, st.sign1.signature)) return;
-  throw coseError('BAD_STATEMENT_SIGNATURE', `the ${info.name} statement signature does not verify`);
+  const keys = (Array.isArray(key) ? (key as readonly KeyObject[]) : [key as KeyObject]).filter((k) => keyFitsAlgorithm(k, info));
+  if (keys.length === 0) throw coseError('BAD_STATEMENT_SIGNATURE', `no ${info.name} key is known for issuer ${JSON.stringify(st.iss)}`);
+  return { alg: st.alg, keys, parts: sigStructureParts(st.sign1.protectedBytes, Buffer.alloc(0), payload), signature: st.sign1.signature };
+}
+
+/** Runs a prepared check: true when any of its keys verifies the signature. */
+export function runSignatureJob(job: SignatureJob): boolean {
+  const info = algorithmInfo(job.alg);
+  for (const k of job.keys) if (verifyWith(info, k, job.parts, job.signature)) return true;
+  return false;
+}
+
+export function signatureFailure(alg: number): LedgerError<CoseErrorCode> {
+  return coseError('BAD_STATEMENT_SIGNATURE', `the ${algorithmInfo(alg).name} statement signature does not verify`);
+}
+
+/**
+ * Verifies the statement's signature with the issuer's key, or with any of several (key
+ * rotation); keys of another type than the algorithm's are skipped. Throws PAYLOAD_MISSING when
+ * the payload is detached and not supplied, BAD_STATEMENT_SIGNATURE otherwise.
+ */
+export function verifyStatementSignature(st: ParsedStatement, key: KeyObject | readonly KeyObject[], opts: { detachedPayload?: Uint8Array } = {}): void {
+  const job = statementSignatureJob(st, key, opts);
+  if (!runSignatureJob(job)) throw signatureFailure(job.alg);
 }

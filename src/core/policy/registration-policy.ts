@@ -124,6 +124,14 @@ export class TrustState {
    * first rule it breaks, returns normally when it may enter the log. `size` is the submitted length.
    */
   evaluate(st: ParsedStatement, size: number): void {
+    verifyStatementSignature(st, this.admissible(st, size));
+  }
+
+  /**
+   * evaluate() up to the signature: every rule checked, the issuer's candidate keys returned for the
+   * caller to verify with (the service does that on a worker thread).
+   */
+  admissible(st: ParsedStatement, size: number): KeyObject | KeyObject[] {
     const p = this.policy;
     if (size > p.maxStatementBytes) {
       throw new LedgerError<PolicyErrorCode>('TOO_LARGE', `statement is ${size} bytes; the policy allows ${p.maxStatementBytes}`);
@@ -142,7 +150,7 @@ export class TrustState {
     if (re && !(st.sub !== undefined && re.test(st.sub))) {
       throw new LedgerError<PolicyErrorCode>('SUBJECT_NOT_ALLOWED', `subject ${JSON.stringify(st.sub)} does not match the policy's subject pattern`);
     }
-    verifyStatementSignature(st, this.keyFor(st));
+    return this.keyFor(st);
   }
 
   private keyFor(st: ParsedStatement): KeyObject | KeyObject[] {
