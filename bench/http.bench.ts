@@ -85,7 +85,7 @@ export async function run(): Promise<BenchRow[]> {
       baseEnv({
         DATABASE_URL: tdb.url,
         LOG_LEVEL: 'error',
-        LOG_BATCH_MS: '100',
+        LOG_BATCH_MS: process.env.BENCH_LOG_BATCH_MS ?? '100',
         REGISTRATION_WAIT_MS: mode === 'throughput' ? '0' : '1000',
         LOG_MAX_PENDING: '10000000',
       }),
