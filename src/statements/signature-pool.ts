@@ -5,6 +5,8 @@ import { runSignatureJob, type SignatureJob } from '../core/cose';
 
 export interface PoolRequest {
   batch: number;
+  /** Forget every key before taking newKeys (keeps a thread's key table bounded). */
+  reset: boolean;
   newKeys: [number, KeyObject][];
   jobs: { alg: number; keyIds: number[]; parts: Uint8Array[]; signature: Uint8Array }[];
 }
@@ -13,6 +15,8 @@ export interface PoolResponse {
   batch: number;
   results: boolean[];
 }
+
+const MAX_KEYS_PER_THREAD = 4096;
 
 interface Queued {
   job: SignatureJob;
@@ -41,7 +45,10 @@ export class SignaturePool {
   private flushScheduled = false;
   private closed = false;
 
-  constructor(threads: number) {
+  constructor(
+    threads: number,
+    private readonly maxKeysPerThread = MAX_KEYS_PER_THREAD,
+  ) {
     for (let i = 0; i < threads; i++) this.threads.push(this.spawn());
   }
 
@@ -103,7 +110,10 @@ export class SignaturePool {
       return;
     }
     const t = this.threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-    const req: PoolRequest = { batch: this.nextBatch++, newKeys: [], jobs: [] };
+    // Issuer keys repeat; x5chain leaf keys are new with every statement. Bound the table.
+    const reset = t.sentKeys.size > this.maxKeysPerThread;
+    if (reset) t.sentKeys.clear();
+    const req: PoolRequest = { batch: this.nextBatch++, reset, newKeys: [], jobs: [] };
     for (const { job } of queue) {
       const keyIds = job.keys.map((k) => {
         const id = this.keyId(k);

@@ -10,6 +10,7 @@ import type { PoolRequest, PoolResponse } from './signature-pool';
 const keys = new Map<number, KeyObject>();
 
 parentPort!.on('message', (m: PoolRequest) => {
+  if (m.reset) keys.clear();
   for (const [id, k] of m.newKeys) keys.set(id, k);
   const results = m.jobs.map((j) => {
     try {

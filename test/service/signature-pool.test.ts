@@ -36,6 +36,29 @@ describe('SignaturePool: statement signatures off the event loop', () => {
     });
   }
 
+  it('keeps verifying correctly while a bounded key table is reset (x5chain leaf keys are new every time)', async () => {
+    const pool = new SignaturePool(1, 3);
+    try {
+      const issuers = Array.from({ length: 10 }, () => makeIssuer());
+      for (let round = 0; round < 3; round++) {
+        const verdicts = await Promise.all(
+          issuers.flatMap((i, n) => {
+            const good = makeStatement(i);
+            const wrongKey = issuers[(n + 1) % issuers.length].publicKey;
+            return [
+              pool.verify(statementSignatureJob(parseSignedStatement(good), [i.publicKey])),
+              pool.verify(statementSignatureJob(parseSignedStatement(good), [wrongKey])),
+            ];
+          }),
+        );
+        assert.deepEqual(verdicts, issuers.flatMap(() => [true, false]));
+        await new Promise((r) => setImmediate(r)); // the next round is another batch
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a thread that dies does not turn its checks into rejections', async () => {
     const pool = new SignaturePool(1);
     try {
