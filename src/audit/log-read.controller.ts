@@ -60,18 +60,35 @@ export class LogReadController {
   async statements(@Query('start') startQ: string | undefined, @Query('end') endQ: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     const [start, end] = await this.range(startQ, endQ);
     const db = this.db;
-    let next = start;
+    const chunk = async (from: number): Promise<Buffer> => {
+      const to = Math.min(end, from + CHUNK);
+      const rows = await AuditRepository.statements(db, from, to);
+      if (rows.length !== to - from) {
+        const have = new Set(rows.map((r) => r.idx));
+        let missing = from;
+        while (have.has(missing)) missing++;
+        throw new LedgerError('STORAGE_INCOMPLETE', `the statement of entry ${missing} is missing from storage`);
+      }
+      const parts: Buffer[] = [];
+      for (const r of rows) parts.push(bstrHeader(r.statement.length), r.statement);
+      return Buffer.concat(parts);
+    };
+    // The first chunk is read before the status line goes out, so a range that starts on a hole is
+    // a problem response; a hole further on can only abort the stream (never a clean, short body).
+    const first = start < end ? await chunk(start) : Buffer.alloc(0);
+    let next = Math.min(end, start + CHUNK);
+    let firstSent = false;
     const stream = new Readable({
       async read() {
         try {
+          if (!firstSent) {
+            firstSent = true;
+            if (first.length > 0) return void this.push(first);
+          }
           if (next >= end) return void this.push(null);
-          const to = Math.min(end, next + CHUNK);
-          const rows = await AuditRepository.statements(db, next, to);
-          if (rows.length !== to - next) throw new Error(`entries ${next}..${to - 1} are incomplete in storage`);
-          const parts: Buffer[] = [];
-          for (const r of rows) parts.push(bstrHeader(r.statement.length), r.statement);
-          next = to;
-          this.push(Buffer.concat(parts));
+          const from = next;
+          next = Math.min(end, from + CHUNK);
+          this.push(await chunk(from));
         } catch (e) {
           this.destroy(e as Error);
         }

@@ -48,6 +48,10 @@ const BY_CODE: Record<string, [number, string]> = {
   BACK_PRESSURE: [503, 'Service Unavailable'],
   NO_CHECKPOINT: [503, 'Service Unavailable'],
   TIMEOUT: [503, 'Service Unavailable'],
+  // Storage that does not hold what the log says it should: the service's fault, never the client's.
+  STORAGE_INCOMPLETE: [500, 'Internal Server Error'],
+  MISSING_TILE: [500, 'Internal Server Error'],
+  BAD_TILE: [500, 'Internal Server Error'],
 };
 
 const HTTP_TITLES: Record<number, string> = {

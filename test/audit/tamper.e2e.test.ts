@@ -74,6 +74,16 @@ describe('scitt audit detects and names tampering with the database', () => {
       assert.equal(bundle?.path, 'tile/entries/027');
       assert.deepEqual(checks(r).sort(), ['MISSING_ENTRY@7001', 'MISSING_TILE@6912']);
       assert.equal(r.entriesChecked, size);
+      // The service itself says so: a problem when the hole is in the first chunk it reads...
+      const near = await fetch(`${fx.url}/log/statements?start=7000&end=7003`, { headers: { accept: 'application/json' } });
+      assert.equal(near.status, 500);
+      const problem = (await near.json()) as { code: string; detail: string };
+      assert.equal(problem.code, 'STORAGE_INCOMPLETE');
+      assert.match(problem.detail, /entry 7001/);
+      // ...and an aborted stream, never a clean short body, when it is further on.
+      const far = await fetch(`${fx.url}/log/statements?start=1000&end=8000`);
+      assert.equal(far.status, 200);
+      await assert.rejects(far.arrayBuffer());
     } finally {
       await fx.pg.query('INSERT INTO log_leaves (idx, entry_hash) VALUES ($1, $2)', [i, hash]);
     }
