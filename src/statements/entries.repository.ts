@@ -31,9 +31,14 @@ export interface AdmitRow extends NewEntry {
 }
 
 function admitSql(versionGuard: string): string {
+  // Entry hashes ($1) and statements ($2) travel as two binary byte strings, cut apart here by
+  // position, offset and length: pg sends a Buffer parameter as binary, but a bytea[] as hex text.
   return `WITH src (h, st, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip) AS (
-         SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::smallint[],
-                              $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])),
+         SELECT substring($1::bytea FROM (o::int - 1) * 32 + 1 FOR 32), substring($2::bytea FROM off + 1 FOR len),
+                iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip
+           FROM unnest($3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::smallint[],
+                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+                WITH ORDINALITY AS t(off, len, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip, o)),
        ok AS (SELECT ${versionGuard} AS ok),
        ins AS (
          INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind)
@@ -58,40 +63,50 @@ function admitSql(versionGuard: string): string {
        UNION ALL SELECT entry_hash, true FROM ins`;
 }
 const ADMIT = admitSql('true');
-const ADMIT_GUARDED = admitSql('EXISTS (SELECT 1 FROM trust_state WHERE id = 1 AND version = $12)');
+const ADMIT_GUARDED = admitSql('EXISTS (SELECT 1 FROM trust_state WHERE id = 1 AND version = $14)');
 
 export const EntriesRepository = {
   /**
    * Acknowledges entries durably in ONE statement: the statement rows, a pending row for each entry
    * not already known (content addressing makes resubmission a no-op), its claims-index row and its
    * registry-link outbox row (or the reason it will not be linked). With `expectTrustVersion`, nothing
-   * is written unless trust_state still has that version; `stale` says so. Columns travel as eleven
-   * arrays into one fixed, named statement, so PostgreSQL parses and plans it once per connection
-   * (a VALUES list with a parameter per value was re-planned for every batch size).
+   * is written unless trust_state still has that version; `stale` says so. The batch travels as a
+   * few binary byte strings and arrays into one fixed, named statement, so PostgreSQL parses and
+   * plans it once per connection (a VALUES list with a parameter per value was re-planned for every
+   * batch size).
    */
   async admit(c: PoolClient, items: AdmitRow[], expectTrustVersion?: number): Promise<{ stale: boolean; inserted: Set<string> }> {
     if (items.length === 0) return { stale: false, inserted: new Set() };
-    const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(items.length));
-    items.forEach((i, n) => {
+    const n = items.length;
+    const hashes = Buffer.allocUnsafe(32 * n);
+    const statements: Uint8Array[] = new Array(n);
+    const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(n));
+    let offset = 0;
+    items.forEach((i, k) => {
+      if (i.entryHash.length !== 32) throw new Error('an entry hash is 32 bytes');
       const link = i.link && 'registry' in i.link ? i.link : undefined;
-      cols[0][n] = i.entryHash;
-      cols[1][n] = Buffer.from(i.statement.buffer, i.statement.byteOffset, i.statement.byteLength);
-      cols[2][n] = i.issuer;
-      cols[3][n] = i.subject ?? null;
-      cols[4][n] = i.contentType ?? null;
-      cols[5][n] = i.kind;
-      cols[6][n] = i.artifactDigest ?? null;
-      cols[7][n] = link?.registry ?? null;
-      cols[8][n] = link?.repository ?? null;
-      cols[9][n] = link?.digest ?? null;
-      cols[10][n] = i.link && 'skip' in i.link ? i.link.skip : null;
+      hashes.set(i.entryHash, 32 * k);
+      statements[k] = i.statement;
+      cols[0][k] = offset;
+      cols[1][k] = i.statement.byteLength;
+      offset += i.statement.byteLength;
+      cols[2][k] = i.issuer;
+      cols[3][k] = i.subject ?? null;
+      cols[4][k] = i.contentType ?? null;
+      cols[5][k] = i.kind;
+      cols[6][k] = i.artifactDigest ?? null;
+      cols[7][k] = link?.registry ?? null;
+      cols[8][k] = link?.repository ?? null;
+      cols[9][k] = link?.digest ?? null;
+      cols[10][k] = i.link && 'skip' in i.link ? i.link.skip : null;
     });
+    const values = [hashes, Buffer.concat(statements, offset), ...cols];
     const guarded = expectTrustVersion !== undefined;
     const { rows } = await c.query<{ entry_hash: Buffer | null; ok: boolean }>({
       // One fixed text per variant, prepared once per connection: PostgreSQL parses and plans it once.
       name: guarded ? 'admit-guarded' : 'admit',
       text: guarded ? ADMIT_GUARDED : ADMIT,
-      values: guarded ? [...cols, expectTrustVersion] : cols,
+      values: guarded ? [...values, expectTrustVersion] : values,
     });
     const stale = rows.some((r) => r.entry_hash === null && !r.ok);
     return { stale, inserted: new Set(rows.filter((r) => r.entry_hash).map((r) => r.entry_hash!.toString('hex'))) };
