@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { publicKeyToJwk, signSign1 } from '../../src/core/cose';
+import { rsaKeyPair } from './rsa-keys';
 
 export interface TestIssuer {
   iss: string;
@@ -17,7 +18,7 @@ export function makeIssuer(iss = `https://issuer-${Math.random().toString(36).sl
     alg === -8
       ? generateKeyPairSync('ed25519')
       : alg === -37
-        ? generateKeyPairSync('rsa-pss', { modulusLength: 2048 })
+        ? rsaKeyPair('rsa-pss')
         : generateKeyPairSync('ec', { namedCurve: CURVES[alg] });
   const kid = Buffer.from(`${iss}#key-1`);
   const jwk = { ...(publicKeyToJwk(kp.publicKey) as Record<string, unknown>), kid: kid.toString('utf8') };

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isLedgerError } from '../../../src/core/errors';
 import { signSign1 } from '../../../src/core/cose';
+import { rsaKeyPair } from '../../helpers/rsa-keys';
 
 // Compiled to dist/test/core/cose: four levels up is the checkout; ../shared sits beside it.
 export const REPO = resolve(__dirname, '../../../..');
@@ -51,7 +52,7 @@ const CURVES: Record<number, string> = { [-7]: 'P-256', [-35]: 'P-384', [-36]: '
 
 export function keyPair(alg: number): { privateKey: KeyObject; publicKey: KeyObject } {
   if (alg === -8) return generateKeyPairSync('ed25519');
-  if (alg === -37) return generateKeyPairSync('rsa', { modulusLength: 2048 });
+  if (alg === -37) return rsaKeyPair('rsa');
   return generateKeyPairSync('ec', { namedCurve: CURVES[alg] });
 }
 
@@ -59,8 +60,7 @@ export const ALGS = [-7, -35, -36, -8, -37];
 
 /** An RSASSA-PSS key pair restricted to `hash` (node's typings get these options wrong). */
 export function rsaPss(hash: string, saltLength: number): { privateKey: KeyObject; publicKey: KeyObject } {
-  const opts = { modulusLength: 2048, hashAlgorithm: hash, mgf1HashAlgorithm: hash, saltLength };
-  return generateKeyPairSync('rsa-pss', opts as unknown as { modulusLength: number }) as unknown as { privateKey: KeyObject; publicKey: KeyObject };
+  return rsaKeyPair('rsa-pss', { modulusLength: 2048, hashAlgorithm: hash, mgf1HashAlgorithm: hash, saltLength });
 }
 
 export interface StatementParts {
