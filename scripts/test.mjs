@@ -27,7 +27,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--enable-source-maps', ...files], {
+// A hung test (a deadlock, say) fails after 10 minutes instead of eating CI's time budget.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', '--enable-source-maps', ...files], {
   stdio: 'inherit',
   cwd: root,
   env: { ...process.env, SCITT_TEST: '1' },
