@@ -20,10 +20,6 @@ export const TrustRepository = {
     await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.trust]);
   },
 
-  async lockShared(c: PoolClient): Promise<void> {
-    await c.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCKS.trust]);
-  },
-
   async bumpVersion(c: PoolClient): Promise<number> {
     const { rows } = await c.query<{ version: string }>('UPDATE trust_state SET version = version + 1 WHERE id = 1 RETURNING version');
     return Number(rows[0].version);
