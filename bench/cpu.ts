@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds used so far by process groups (Linux /proc; empty elsewhere): where a benchmark's time went. */
-export function cpuSnapshot(groups: Record<string, (pid: number, comm: string) => boolean>): Record<string, number> {
+export function cpuSnapshot(groups: Record<string, (pid: number, comm: string, ppid: number) => boolean>): Record<string, number> {
   const out: Record<string, number> = Object.fromEntries(Object.keys(groups).map((g) => [g, 0]));
   let pids: string[];
   try {
@@ -20,7 +20,8 @@ export function cpuSnapshot(groups: Record<string, (pid: number, comm: string) =
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const f = stat.slice(close + 2).split(' ');
     const secs = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100/s)
-    for (const [g, match] of Object.entries(groups)) if (match(Number(p), comm)) out[g] += secs;
+    const ppid = Number(f[1]);
+    for (const [g, match] of Object.entries(groups)) if (match(Number(p), comm, ppid)) out[g] += secs;
   }
   return out;
 }

@@ -7,7 +7,8 @@
  *  - at 1,000 registrations/s arriving steadily (open loop), p99 from POST to receipt available
  *    (201 with the receipt inline).
  * Environment: BENCH_HTTP_SECONDS (20), BENCH_HTTP_CONNECTIONS (64,256,1024), BENCH_HTTP_MODES
- * (throughput,latency), BENCH_LOG_BATCH_MS (100), BENCH_SERVICE_NODE_ARGS (e.g. --cpu-prof).
+ * (throughput,latency), BENCH_LOG_BATCH_MS (100), BENCH_SERVICE_NODE_ARGS (e.g. --cpu-prof),
+ * BENCH_SERVICE_WORKERS and BENCH_VERIFY_THREADS (the service's WORKERS and VERIFY_THREADS).
  */
 import autocannon from 'autocannon';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
@@ -147,6 +148,8 @@ export async function run(): Promise<BenchRow[]> {
         LOG_BATCH_MS: process.env.BENCH_LOG_BATCH_MS ?? '100',
         REGISTRATION_WAIT_MS: mode === 'throughput' ? '0' : '1000',
         LOG_MAX_PENDING: '10000000',
+        WORKERS: process.env.BENCH_SERVICE_WORKERS,
+        VERIFY_THREADS: process.env.BENCH_VERIFY_THREADS,
       }),
       60000,
       // e.g. BENCH_SERVICE_NODE_ARGS=--cpu-prof to see where the service spends its time.
@@ -164,7 +167,8 @@ export async function run(): Promise<BenchRow[]> {
       await load(svc.url, slice.slice(0, 2000), { connections: 16, duration: 2 });
       if (mode === 'throughput') {
         const groups = {
-          service: (pid: number) => pid === svc.child.pid,
+          // with WORKERS > 1 the service is a primary and its worker processes
+          service: (pid: number, _: string, ppid: number) => pid === svc.child.pid || ppid === svc.child.pid,
           postgres: (_: number, comm: string) => comm === 'postgres',
           'load generator': (pid: number) => pid === process.pid,
         };
