@@ -43,7 +43,7 @@ export class Admission {
   constructor(
     private readonly db: Db,
     private readonly hooks: AdmissionHooks,
-    private readonly opts = { maxBatch: 512, maxInFlight: db.embedded ? 1 : 4, windowMs: 2 },
+    private readonly opts = { maxBatch: 512, maxBatchBytes: 32 * 1024 * 1024, maxInFlight: db.embedded ? 1 : 4, windowMs: 2 },
   ) {}
 
   submit(item: AdmissionItem): Promise<boolean> {
@@ -61,7 +61,16 @@ export class Admission {
     const go = () => {
       this.scheduled = false;
       if (this.queue.length === 0 || this.inFlight >= this.opts.maxInFlight) return;
-      const batch = this.queue.splice(0, this.opts.maxBatch);
+      // At most maxBatch items and (beyond the first) maxBatchBytes of statements: one statement
+      // carries the whole batch, and large statements should not make it hundreds of megabytes.
+      let take = 0;
+      let bytes = 0;
+      while (take < this.queue.length && take < this.opts.maxBatch) {
+        bytes += this.queue[take].item.size;
+        if (take > 0 && bytes > this.opts.maxBatchBytes) break;
+        take++;
+      }
+      const batch = this.queue.splice(0, take);
       this.inFlight++;
       this.flush(batch).finally(() => {
         this.inFlight--;
