@@ -23,11 +23,11 @@ export class Db implements Queryable {
     return this.pool.query<R>(sql, params as any[]);
   }
 
-  /** Runs fn in one transaction; rolls back on any error. Never await another pool query inside fn (PGlite). */
   /**
-   * `lockShared` takes that advisory lock shared; `first` is a parameterless statement (a row lock,
-   * say) sent with BEGIN in the same round trip, its rows handed to fn. Later statements in fn get
-   * snapshots taken after those locks were granted.
+   * Runs fn in one transaction; rolls back on any error. Never await another pool query inside fn
+   * (PGlite). `lockShared` takes that advisory lock shared; `first` is a parameterless statement
+   * (a row lock, say). Both go with BEGIN in one round trip, `first`'s rows are handed to fn, and
+   * later statements in fn get snapshots taken after those locks were granted.
    */
   async tx<T>(fn: (c: PoolClient, firstRows: any[]) => Promise<T>, opts: { lockShared?: number; first?: string } = {}): Promise<T> {
     const c = await this.pool.connect();

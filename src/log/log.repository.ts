@@ -27,7 +27,7 @@ function toCheckpoint(r: any): Checkpoint {
 /** Every SQL statement the log runs, in one place to review. */
 export const LogRepository = {
   async lockState(c: PoolClient): Promise<number> {
-    const { rows } = await c.query('SELECT tree_size FROM log_state WHERE id = 1 FOR UPDATE');
+    const { rows } = await c.query(LogRepository.LOCK_STATE);
     return Number(rows[0].tree_size);
   },
 

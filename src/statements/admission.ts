@@ -1,5 +1,4 @@
 import type { ParsedStatement } from '../core/cose';
-import { isLedgerError } from '../core/errors';
 import { LOCKS, type Db } from '../db/db';
 import { EntriesRepository, type AdmitRow } from './entries.repository';
 
@@ -118,10 +117,7 @@ export class Admission {
         // Another process changed trust: load it; the next attempt decides every item again.
         await this.hooks.refresh();
       } catch (e) {
-        if (isLedgerError(e)) {
-          batch.forEach((q) => q.reject(e));
-          return;
-        }
+        // A coded rejection or a database failure: either way nothing of this batch was written.
         batch.forEach((q) => q.reject(e));
         return;
       }
