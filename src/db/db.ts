@@ -25,16 +25,15 @@ export class Db implements Queryable {
 
   /**
    * Runs fn in one transaction; rolls back on any error. Never await another pool query inside fn
-   * (PGlite). `lockShared` takes that advisory lock shared; `first` is a parameterless statement
-   * (a row lock, say). Both go with BEGIN in one round trip, `first`'s rows are handed to fn, and
-   * later statements in fn get snapshots taken after those locks were granted.
+   * (PGlite). `first` is a parameterless statement (a row lock, say) sent with BEGIN in one round
+   * trip; its rows are handed to fn, and later statements in fn get snapshots taken after any lock
+   * it took was granted.
    */
-  async tx<T>(fn: (c: PoolClient, firstRows: any[]) => Promise<T>, opts: { lockShared?: number; first?: string } = {}): Promise<T> {
+  async tx<T>(fn: (c: PoolClient, firstRows: any[]) => Promise<T>, opts: { first?: string } = {}): Promise<T> {
     const c = await this.pool.connect();
     try {
-      // One round trip for BEGIN, a shared advisory lock (a constant key) and `first`: a simple query.
+      // One round trip for BEGIN and `first`: a simple query.
       const sql = ['BEGIN'];
-      if (opts.lockShared !== undefined) sql.push(`SELECT pg_advisory_xact_lock_shared(${Math.trunc(opts.lockShared)})`);
       if (opts.first !== undefined) sql.push(opts.first);
       const begun = (await c.query(sql.join('; '))) as unknown as { rows: any[] } | { rows: any[] }[];
       const out = await fn(c, opts.first === undefined ? [] : Array.isArray(begun) ? begun[begun.length - 1].rows : begun.rows);
@@ -53,7 +52,7 @@ export class Db implements Queryable {
 export const LOCKS = {
   /** Session lock held by the one sequencer leader. */
   sequencerLeader: 0x5c177001,
-  /** Registration batches take it shared, issuer/policy changes exclusive, so the log order of a
-   *  change and of the claims it affects matches the order decisions were made in. */
+  /** Registration batches take it shared (scitt_trust_guard), issuer/policy changes exclusive, so the
+   *  log order of a change and of the claims it affects matches the order decisions were made in. */
   trust: 0x5c177002,
 } as const;

@@ -1,5 +1,5 @@
 import type { ParsedStatement } from '../core/cose';
-import { LOCKS, type Db } from '../db/db';
+import type { Db } from '../db/db';
 import { EntriesRepository, type AdmitRow } from './entries.repository';
 
 export interface AdmissionItem {
@@ -101,15 +101,10 @@ export class Admission {
       batch = this.redecide(batch, version);
       if (batch.length === 0) return;
       try {
-        // The trust lock is taken shared with BEGIN; admit() is a statement of its own after it, so
-        // READ COMMITTED gives it a snapshot that sees any trust change committed while we waited.
-        const result = await this.db.tx(
-          async (c): Promise<Set<string> | undefined> => {
-            const r = await EntriesRepository.admit(c, batch.map((q) => q.item.entry), version);
-            return r.stale ? undefined : r.inserted;
-          },
-          { lockShared: LOCKS.trust },
-        );
+        // One statement, its own transaction: it takes the trust lock shared and checks the version
+        // after the lock was granted (see the AdmissionGuard migration), then writes every row.
+        const r = await EntriesRepository.admit(this.db.pool, batch.map((q) => q.item.entry), version);
+        const result = r.stale ? undefined : r.inserted;
         if (result) {
           batch.forEach((q) => q.resolve(result.has(q.item.entry.entryHash.toString('hex'))));
           return;

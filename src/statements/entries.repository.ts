@@ -1,5 +1,5 @@
-import type { PoolClient } from 'pg';
-import type { Queryable } from '../db/db';
+import type { Pool, PoolClient } from 'pg';
+import { LOCKS, type Queryable } from '../db/db';
 
 export interface NewEntry {
   entryHash: Buffer;
@@ -63,19 +63,21 @@ function admitSql(versionGuard: string): string {
        UNION ALL SELECT entry_hash, true FROM ins`;
 }
 const ADMIT = admitSql('true');
-const ADMIT_GUARDED = admitSql('EXISTS (SELECT 1 FROM trust_state WHERE id = 1 AND version = $14)');
+// The guard (migration AdmissionGuard) takes the trust lock shared and reads the version after it.
+const ADMIT_GUARDED = admitSql(`scitt_trust_guard(${LOCKS.trust}, $14)`);
 
 export const EntriesRepository = {
   /**
    * Acknowledges entries durably in ONE statement: the statement rows, a pending row for each entry
    * not already known (content addressing makes resubmission a no-op), its claims-index row and its
    * registry-link outbox row (or the reason it will not be linked). With `expectTrustVersion`, nothing
-   * is written unless trust_state still has that version; `stale` says so. The batch travels as a
-   * few binary byte strings and arrays into one fixed, named statement, so PostgreSQL parses and
-   * plans it once per connection (a VALUES list with a parameter per value was re-planned for every
-   * batch size).
+   * is written unless trust_state still has that version once the trust lock is held shared; `stale`
+   * says so. Guarded, it runs on the pool itself (autocommit): the statement is its own transaction
+   * and holds the lock until it commits. The batch travels as a few binary byte strings and arrays
+   * into one fixed, named statement, so PostgreSQL parses and plans it once per connection (a VALUES
+   * list with a parameter per value was re-planned for every batch size).
    */
-  async admit(c: PoolClient, items: AdmitRow[], expectTrustVersion?: number): Promise<{ stale: boolean; inserted: Set<string> }> {
+  async admit(c: Pool | PoolClient, items: AdmitRow[], expectTrustVersion?: number): Promise<{ stale: boolean; inserted: Set<string> }> {
     if (items.length === 0) return { stale: false, inserted: new Set() };
     const n = items.length;
     const hashes = Buffer.allocUnsafe(32 * n);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Admission, type AdmissionItem } from '../../src/statements/admission';
 import type { Db } from '../../src/db/db';
 
-/** A Db whose transactions record the batches admit() sends and report every entry as new. */
+/** A Db whose pool records the batches admit() sends and reports every entry as new. */
 function fakeDb(batches: number[][]): Db {
   const client = {
     query: async (q: { values: unknown[] }) => {
@@ -16,7 +16,7 @@ function fakeDb(batches: number[][]): Db {
       return { rows };
     },
   };
-  return { embedded: false, tx: async (fn: (c: unknown, first: unknown[]) => unknown) => fn(client, []) } as unknown as Db;
+  return { embedded: false, pool: client } as unknown as Db;
 }
 
 function item(n: number, size: number): AdmissionItem {
