@@ -30,3 +30,14 @@ export function cpuSnapshot(groups: Record<string, (pid: number, comm: string, p
 export function coresUsed(a: Record<string, number>, b: Record<string, number>, seconds: number): Record<string, number> {
   return Object.fromEntries(Object.keys(a).map((k) => [k, (b[k] - a[k]) / seconds]));
 }
+
+/** CPU seconds used so far by one thread (a process's main thread: tid = pid); 0 when unreadable. */
+export function threadSeconds(pid: number, tid = pid): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
