@@ -23,20 +23,6 @@ export interface ClaimQuery {
 }
 
 export const ClaimsRepository = {
-  /** Same transaction as the entry: the index can never miss an acknowledged claim. */
-  async insert(c: PoolClient, items: { entryHash: Buffer; issuer: string; subject?: string; contentType?: string }[]): Promise<void> {
-    const rows = items.map((i) => ({ ...i, digest: artifactDigestOf(i.subject) })).filter((i) => i.digest);
-    if (rows.length === 0) return;
-    await c.query(
-      `INSERT INTO claims (entry_hash, artifact_digest, issuer, subject, content_type, registered_at)
-       SELECT h, d, i, s, ct, e.registered_at
-         FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(h, d, i, s, ct)
-         JOIN entries e ON e.entry_hash = t.h
-       ON CONFLICT (entry_hash) DO NOTHING`,
-      [rows.map((r) => r.entryHash), rows.map((r) => r.digest), rows.map((r) => r.issuer), rows.map((r) => r.subject), rows.map((r) => r.contentType ?? null)],
-    );
-  },
-
   async find(q: Queryable, f: ClaimQuery): Promise<ClaimRow[]> {
     const where = ['c.artifact_digest = $1'];
     const params: unknown[] = [f.digest];
@@ -53,9 +39,10 @@ export const ClaimsRepository = {
       where.push(`(c.registered_at, c.entry_hash) > ($${params.length - 1}, $${params.length})`);
     }
     params.push(f.limit);
+    // The index is entries.artifact_digest (set for claims only) under a partial index.
     const { rows } = await q.query(
       `SELECT c.entry_hash, c.artifact_digest, c.issuer, c.subject, c.content_type, c.registered_at, l.idx
-         FROM claims c LEFT JOIN log_leaves l ON l.entry_hash = c.entry_hash
+         FROM entries c LEFT JOIN log_leaves l ON l.entry_hash = c.entry_hash
         WHERE ${where.join(' AND ')}
         ORDER BY c.registered_at, c.entry_hash
         LIMIT $${params.length}`,
@@ -72,20 +59,28 @@ export const ClaimsRepository = {
     }));
   },
 
-  /** Rebuilds the index from the entries (which are what the log holds). Returns rows written. */
+  /**
+   * Rebuilds the index from the entries (which are what the log holds): every claim's artifact
+   * digest is derived again from its subject. Returns how many claims the index holds.
+   */
   async rebuild(c: PoolClient): Promise<number> {
-    await c.query('DELETE FROM claims');
+    await c.query('UPDATE entries SET artifact_digest = NULL WHERE artifact_digest IS NOT NULL');
     let written = 0;
     let after: Buffer = Buffer.alloc(0);
     for (;;) {
-      const { rows } = await c.query<{ entry_hash: Buffer; issuer: string; subject: string | null; content_type: string | null }>(
-        `SELECT entry_hash, issuer, subject, content_type FROM entries WHERE kind = 0 AND entry_hash > $1 ORDER BY entry_hash LIMIT 5000`,
+      const { rows } = await c.query<{ entry_hash: Buffer; subject: string | null }>(
+        `SELECT entry_hash, subject FROM entries WHERE kind = 0 AND entry_hash > $1 ORDER BY entry_hash LIMIT 5000`,
         [after],
       );
       if (rows.length === 0) return written;
-      const items = rows.map((r) => ({ entryHash: r.entry_hash, issuer: r.issuer, subject: r.subject ?? undefined, contentType: r.content_type ?? undefined }));
-      await ClaimsRepository.insert(c, items);
-      written += items.filter((i) => artifactDigestOf(i.subject)).length;
+      const set = rows.map((r) => ({ h: r.entry_hash, d: artifactDigestOf(r.subject ?? undefined) })).filter((r) => r.d);
+      if (set.length > 0) {
+        await c.query(`UPDATE entries e SET artifact_digest = t.d FROM unnest($1::bytea[], $2::text[]) AS t(h, d) WHERE e.entry_hash = t.h`, [
+          set.map((r) => r.h),
+          set.map((r) => r.d),
+        ]);
+      }
+      written += set.length;
       after = rows[rows.length - 1].entry_hash;
     }
   },

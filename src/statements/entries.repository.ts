@@ -41,16 +41,11 @@ function admitSql(versionGuard: string): string {
                 WITH ORDINALITY AS t(off, len, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip, o)),
        ok AS (SELECT ${versionGuard} AS ok),
        ins AS (
-         INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind)
-         SELECT h, st, iss, sub, ct, kind FROM src WHERE (SELECT ok FROM ok)
+         INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind, artifact_digest)
+         SELECT h, st, iss, sub, ct, kind, CASE WHEN kind = 0 THEN digest END FROM src WHERE (SELECT ok FROM ok)
          ON CONFLICT (entry_hash) DO NOTHING
-         RETURNING entry_hash, registered_at),
+         RETURNING entry_hash),
        pend AS (INSERT INTO pending_entries (entry_hash) SELECT entry_hash FROM ins),
-       cl AS (
-         INSERT INTO claims (entry_hash, artifact_digest, issuer, subject, content_type, registered_at)
-         SELECT s.h, s.digest, s.iss, s.sub, s.ct, i.registered_at FROM src s JOIN ins i ON i.entry_hash = s.h
-          WHERE s.digest IS NOT NULL AND s.kind = 0
-         ON CONFLICT (entry_hash) DO NOTHING),
        lo AS (
          INSERT INTO link_outbox (entry_hash, registry, repository, subject_digest)
          SELECT s.h, s.lreg, s.lrepo, s.ldig FROM src s JOIN ins i ON i.entry_hash = s.h WHERE s.lreg IS NOT NULL
@@ -68,9 +63,9 @@ const ADMIT_GUARDED = admitSql(`scitt_trust_guard(${LOCKS.trust}, $14)`);
 
 export const EntriesRepository = {
   /**
-   * Acknowledges entries durably in ONE statement: the statement rows, a pending row for each entry
-   * not already known (content addressing makes resubmission a no-op), its claims-index row and its
-   * registry-link outbox row (or the reason it will not be linked). With `expectTrustVersion`, nothing
+   * Acknowledges entries durably in ONE statement: the statement rows (with the claims-index digest),
+   * a pending row for each entry not already known (content addressing makes resubmission a no-op)
+   * and its registry-link outbox row (or the reason it will not be linked). With `expectTrustVersion`, nothing
    * is written unless trust_state still has that version once the trust lock is held shared; `stale`
    * says so. Guarded, it runs on the pool itself (autocommit): the statement is its own transaction
    * and holds the lock until it commits. The batch travels as a few binary byte strings and arrays

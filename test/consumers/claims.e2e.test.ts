@@ -80,9 +80,11 @@ describe('claims by artifact and the trusted-artifact gate', () => {
 
   it('the index can be rebuilt from the log and comes out the same', async () => {
     const dbh = svc.app.get(Db);
-    const before = (await dbh.query('SELECT entry_hash, artifact_digest, issuer, content_type FROM claims ORDER BY entry_hash')).rows;
+    const claims = 'SELECT entry_hash, artifact_digest, issuer, content_type FROM entries WHERE artifact_digest IS NOT NULL ORDER BY entry_hash';
+    const before = (await dbh.query(claims)).rows;
+    assert.ok(before.length > 0);
     const n = await dbh.tx((c) => ClaimsRepository.rebuild(c));
-    const after = (await dbh.query('SELECT entry_hash, artifact_digest, issuer, content_type FROM claims ORDER BY entry_hash')).rows;
+    const after = (await dbh.query(claims)).rows;
     assert.equal(n, before.length);
     assert.deepEqual(after, before);
   });
