@@ -33,8 +33,9 @@ interface Thread {
 /**
  * Statement signatures are the largest single cost of a registration (about 80 µs for ES256), and
  * the event loop that parses HTTP and talks to PostgreSQL is one thread. This pool runs them on
- * worker threads: checks queued in the same turn of the event loop travel as one message to the
- * least busy thread, keys are sent to each thread once. With no threads it verifies inline.
+ * worker threads: checks queued in the same turn of the event loop travel in messages of up to
+ * `chunk` checks, each to the least busy thread; keys are sent to each thread once. With no threads
+ * it verifies inline.
  */
 export class SignaturePool {
   private readonly threads: Thread[] = [];
@@ -48,6 +49,7 @@ export class SignaturePool {
   constructor(
     threads: number,
     private readonly maxKeysPerThread = MAX_KEYS_PER_THREAD,
+    private readonly chunk = 16,
   ) {
     for (let i = 0; i < threads; i++) this.threads.push(this.spawn());
   }
@@ -109,6 +111,12 @@ export class SignaturePool {
       for (const q of queue) q.done(runSignatureJob(q.job));
       return;
     }
+    // Checks travel in messages of at most `chunk`: a thread answers each message when it has run
+    // all of it, so smaller messages let the first requests of a large turn go on sooner.
+    for (let i = 0; i < queue.length; i += this.chunk) this.send(queue.slice(i, i + this.chunk));
+  }
+
+  private send(queue: Queued[]): void {
     const t = this.threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     // Issuer keys repeat; x5chain leaf keys are new with every statement. Bound the table.
     const reset = t.sentKeys.size > this.maxKeysPerThread;
