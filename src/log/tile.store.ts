@@ -1,5 +1,5 @@
 import type { TileReader } from '../core/merkle';
-import { TILE_WIDTH } from '../core/merkle';
+import { TILE_WIDTH, warmTileHashes } from '../core/merkle';
 import type { Queryable } from '../db/db';
 import { LogRepository } from './log.repository';
 
@@ -7,14 +7,16 @@ const FULL = TILE_WIDTH * 32;
 
 /**
  * Tiles from PostgreSQL with an in-process cache. Full tiles never change, so they are cached
- * for the life of the process (bounded); partial tiles are cached only as written by this
- * process's sequencer and re-read when a request needs more hashes than the cached copy holds.
+ * for the life of the process (bounded), with their interior hashes computed as they are cached;
+ * partial tiles are cached only as written by this process's sequencer and re-read when a request
+ * needs more hashes than the cached copy holds.
  */
 export class TileStore {
   private readonly full = new Map<string, Buffer>();
   private readonly partial = new Map<string, Buffer>();
 
-  constructor(private readonly maxFullTiles = 20000) {}
+  // A cached full tile holds ~16 KB: its 8 KB of hashes and their ~8 KB of memoised interior nodes.
+  constructor(private readonly maxFullTiles = 10000) {}
 
   /** A reader for proofs at tree size `size` (which tells how wide each partial tile must be). */
   reader(q: Queryable, size?: number): TileReader {
@@ -48,6 +50,7 @@ export class TileStore {
       this.partial.delete(id);
       if (this.full.size >= this.maxFullTiles) this.full.delete(this.full.keys().next().value as string);
       this.full.set(id, data);
+      warmTileHashes(data);
     } else {
       this.partial.set(id, data);
     }

@@ -6,3 +6,4 @@ export * from './tiles';
 export * from './tile-path';
 export * from './tree-state';
 export * from './memory-tiles';
+export { warmTileHashes } from './tile-hashes';
