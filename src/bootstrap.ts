@@ -29,6 +29,8 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 65000,
     logger: false,
+    // No Nest middleware is used: without @fastify/middie no request pays for its hook.
+    skipMiddie: true,
   });
   const fastify = adapter.getInstance();
   const routes: { method: string; url: string }[] = [];
