@@ -1,4 +1,3 @@
-import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/db';
 
 export interface OutboxRow {
@@ -26,25 +25,6 @@ export interface LinkStatusRow {
 }
 
 export const LinksRepository = {
-  /** Same transaction as the entry: a claim is never acknowledged without its outbox row. */
-  async insert(c: PoolClient, rows: { entryHash: Buffer; registry: string; repository: string; digest: string }[]): Promise<void> {
-    if (rows.length === 0) return;
-    await c.query(
-      `INSERT INTO link_outbox (entry_hash, registry, repository, subject_digest)
-       SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[])
-       ON CONFLICT (entry_hash, registry) DO NOTHING`,
-      [rows.map((r) => r.entryHash), rows.map((r) => r.registry), rows.map((r) => r.repository), rows.map((r) => r.digest)],
-    );
-  },
-
-  async skip(c: PoolClient, rows: { entryHash: Buffer; reason: string }[]): Promise<void> {
-    if (rows.length === 0) return;
-    await c.query(
-      `INSERT INTO link_skips (entry_hash, reason) SELECT * FROM unnest($1::bytea[], $2::text[]) ON CONFLICT (entry_hash) DO NOTHING`,
-      [rows.map((r) => r.entryHash), rows.map((r) => r.reason)],
-    );
-  },
-
   /**
    * Leases up to `max` due rows of integrated entries for `leaseSeconds`: the lease (next_attempt_at
    * pushed forward) is what keeps two workers from delivering the same row at once, without holding
@@ -95,7 +75,7 @@ export const LinksRepository = {
          FROM link_outbox WHERE entry_hash = $1 ORDER BY registry`,
       [entryHash],
     );
-    const { rows: skip } = await q.query<{ reason: string }>('SELECT reason FROM link_skips WHERE entry_hash = $1', [entryHash]);
+    const { rows: skip } = await q.query<{ reason: string }>('SELECT link_skip AS reason FROM entries WHERE entry_hash = $1 AND link_skip IS NOT NULL', [entryHash]);
     return {
       links: rows.map((r: any) => ({
         registry: r.registry,

@@ -41,19 +41,15 @@ function admitSql(versionGuard: string): string {
                 WITH ORDINALITY AS t(off, len, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip, o)),
        ok AS (SELECT ${versionGuard} AS ok),
        ins AS (
-         INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind, artifact_digest)
-         SELECT h, st, iss, sub, ct, kind, CASE WHEN kind = 0 THEN digest END FROM src WHERE (SELECT ok FROM ok)
+         INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind, artifact_digest, link_skip)
+         SELECT h, st, iss, sub, ct, kind, CASE WHEN kind = 0 THEN digest END, skip FROM src WHERE (SELECT ok FROM ok)
          ON CONFLICT (entry_hash) DO NOTHING
          RETURNING entry_hash),
        pend AS (INSERT INTO pending_entries (entry_hash) SELECT entry_hash FROM ins),
        lo AS (
          INSERT INTO link_outbox (entry_hash, registry, repository, subject_digest)
          SELECT s.h, s.lreg, s.lrepo, s.ldig FROM src s JOIN ins i ON i.entry_hash = s.h WHERE s.lreg IS NOT NULL
-         ON CONFLICT (entry_hash, registry) DO NOTHING),
-       ls AS (
-         INSERT INTO link_skips (entry_hash, reason)
-         SELECT s.h, s.skip FROM src s JOIN ins i ON i.entry_hash = s.h WHERE s.skip IS NOT NULL
-         ON CONFLICT (entry_hash) DO NOTHING)
+         ON CONFLICT (entry_hash, registry) DO NOTHING)
        SELECT NULL::bytea AS entry_hash, (SELECT ok FROM ok) AS ok
        UNION ALL SELECT entry_hash, true FROM ins`;
 }
@@ -64,8 +60,9 @@ const ADMIT_GUARDED = admitSql(`scitt_trust_guard(${LOCKS.trust}, $14)`);
 export const EntriesRepository = {
   /**
    * Acknowledges entries durably in ONE statement: the statement rows (with the claims-index
-   * digest), a pending row for each entry not already known (content addressing makes resubmission
-   * a no-op) and its registry-link outbox row (or the reason it will not be linked). With
+   * digest, and why the claim will not be linked when it will not), a pending row for each entry
+   * not already known (content addressing makes resubmission a no-op) and its registry-link outbox
+   * row. With
    * `expectTrustVersion`, nothing is written unless trust_state still has that version once the
    * trust lock is held shared; `stale` says so. Guarded, it runs on the pool itself (autocommit):
    * the statement is its own transaction and holds the lock until it commits. The batch travels as
