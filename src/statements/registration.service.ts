@@ -62,6 +62,7 @@ export class RegistrationService implements OnModuleDestroy {
     const max = this.trust.policy.maxStatementBytes;
     if (body.length > max) throw new LedgerError('TOO_LARGE', `statement is ${body.length} bytes; the policy allows ${max}`);
     const parsed = parseSignedStatement(body, { maxBytes: max, requireAttachedPayload: true, requireSubject: true });
+    assertStorableText(parsed);
     const job = statementSignatureJob(parsed, this.trust.state.admissible(parsed, body.length));
     if (!(await this.signatures.verify(job))) throw signatureFailure(job.alg);
     return { parsed, trustVersion };
@@ -130,6 +131,21 @@ export class RegistrationService implements OnModuleDestroy {
       this.waiting--;
     }
   }
+}
+
+/**
+ * The issuer, subject and content type are stored as PostgreSQL text, which cannot hold U+0000.
+ * Refused here, alone: in the admission batch such a statement would fail every registration
+ * sharing its INSERT.
+ */
+function assertStorableText(p: ParsedStatement): void {
+  const nul = (name: string, v: unknown) => {
+    if (typeof v === 'string' && v.includes('\u0000')) throw new LedgerError('MALFORMED_REQUEST', `${name} contains U+0000, which the log cannot store`);
+  };
+  nul('iss', p.iss);
+  nul('sub', p.sub);
+  nul('content type (3)', p.contentType);
+  nul('preimage content type (259)', p.hashEnvelope?.preimageContentType);
 }
 
 function stringOrUndefined(v: unknown): string | undefined {

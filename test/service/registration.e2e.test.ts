@@ -97,6 +97,9 @@ describe('SCRAPI registration against real PostgreSQL', () => {
       ['unknown issuer', () => ({ body: makeStatement(makeIssuer()) }), 400, 'Rejected'],
       ['missing CWT claims', () => ({ body: makeStatement(issuer, { noCwt: true }) }), 400, 'Malformed request'],
       ['missing sub', () => ({ body: makeStatement(issuer, { sub: null }) }), 400, 'Malformed request'],
+      // PostgreSQL text cannot hold U+0000: such a statement must be refused alone, not fail the batch it would join.
+      ['U+0000 in sub', () => ({ body: makeStatement(issuer, { sub: 'oci://registry.example/app\u0000@sha256:' + 'ab'.repeat(32) }) }), 400, 'Malformed request'],
+      ['U+0000 in the content type', () => ({ body: makeStatement(issuer, { contentType: 'application/json\u0000' }) }), 400, 'Malformed request'],
       ['missing payload (detached)', () => ({ body: makeStatement(issuer, { detached: true }) }), 400, 'Payload Missing'],
       ['missing kid', () => ({ body: makeStatement(issuer, { noKid: true }) }), 400, 'Confirmation Missing'],
       ['malformed CBOR', () => ({ body: Buffer.from([0xd2, 0x84, 0x43, 0xa1]) }), 400, 'Malformed request'],
