@@ -30,15 +30,33 @@ export interface AdmitRow extends NewEntry {
   link?: LinkPlan;
 }
 
+/** One row of the admission's JSON parameter (short keys: it is built for every registration). */
+interface AdmitJsonRow {
+  k: number;
+  o: number;
+  n: number;
+  i: string;
+  s?: string;
+  c?: string;
+  t: number;
+  d?: string;
+  lr?: string;
+  lp?: string;
+  ld?: string;
+  x?: string;
+}
+
 function admitSql(versionGuard: string): string {
   // Entry hashes ($1) and statements ($2) travel as two binary byte strings, cut apart here by
   // position, offset and length: pg sends a Buffer parameter as binary, but a bytea[] as hex text.
+  // The other columns travel as one JSON array of rows ($3; an absent key is NULL): one
+  // JSON.stringify instead of eleven arrays each escaped into PostgreSQL's array text by pg, which
+  // made ~2 KB of garbage a registration.
   return `WITH src (h, st, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip) AS (
-         SELECT substring($1::bytea FROM (o::int - 1) * 32 + 1 FOR 32), substring($2::bytea FROM off + 1 FOR len),
-                iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip
-           FROM unnest($3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::smallint[],
-                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-                WITH ORDINALITY AS t(off, len, iss, sub, ct, kind, digest, lreg, lrepo, ldig, skip, o)),
+         SELECT substring($1::bytea FROM r.k * 32 + 1 FOR 32), substring($2::bytea FROM r.o + 1 FOR r.n),
+                r.i, r.s, r.c, r.t, r.d, r.lr, r.lp, r.ld, r.x
+           FROM json_to_recordset($3::json)
+                AS r(k int, o int, n int, i text, s text, c text, t smallint, d text, lr text, lp text, ld text, x text)),
        ok AS (SELECT ${versionGuard} AS ok),
        ins AS (
          INSERT INTO entries (entry_hash, statement, issuer, subject, content_type, kind, artifact_digest, link_skip)
@@ -50,12 +68,12 @@ function admitSql(versionGuard: string): string {
          INSERT INTO link_outbox (entry_hash, registry, repository, subject_digest)
          SELECT s.h, s.lreg, s.lrepo, s.ldig FROM src s JOIN ins i ON i.entry_hash = s.h WHERE s.lreg IS NOT NULL
          ON CONFLICT (entry_hash, registry) DO NOTHING)
-       SELECT NULL::bytea AS entry_hash, (SELECT ok FROM ok) AS ok
-       UNION ALL SELECT entry_hash, true FROM ins`;
+       SELECT NULL AS entry_hash, (SELECT ok FROM ok) AS ok
+       UNION ALL SELECT encode(entry_hash, 'hex'), true FROM ins`;
 }
 const ADMIT = admitSql('true');
 // The guard (migration AdmissionGuard) takes the trust lock shared and reads the version after it.
-const ADMIT_GUARDED = admitSql(`scitt_trust_guard(${LOCKS.trust}, $14)`);
+const ADMIT_GUARDED = admitSql(`scitt_trust_guard(${LOCKS.trust}, $4)`);
 
 export const EntriesRepository = {
   /**
@@ -75,36 +93,39 @@ export const EntriesRepository = {
     const n = items.length;
     const hashes = Buffer.allocUnsafe(32 * n);
     const statements: Uint8Array[] = new Array(n);
-    const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(n));
+    const rows: AdmitJsonRow[] = new Array(n);
     let offset = 0;
     items.forEach((i, k) => {
       if (i.entryHash.length !== 32) throw new Error('an entry hash is 32 bytes');
       const link = i.link && 'registry' in i.link ? i.link : undefined;
       hashes.set(i.entryHash, 32 * k);
       statements[k] = i.statement;
-      cols[0][k] = offset;
-      cols[1][k] = i.statement.byteLength;
+      rows[k] = {
+        k,
+        o: offset,
+        n: i.statement.byteLength,
+        i: i.issuer,
+        s: i.subject,
+        c: i.contentType,
+        t: i.kind,
+        d: i.artifactDigest,
+        lr: link?.registry,
+        lp: link?.repository,
+        ld: link?.digest,
+        x: i.link && 'skip' in i.link ? i.link.skip : undefined,
+      };
       offset += i.statement.byteLength;
-      cols[2][k] = i.issuer;
-      cols[3][k] = i.subject ?? null;
-      cols[4][k] = i.contentType ?? null;
-      cols[5][k] = i.kind;
-      cols[6][k] = i.artifactDigest ?? null;
-      cols[7][k] = link?.registry ?? null;
-      cols[8][k] = link?.repository ?? null;
-      cols[9][k] = link?.digest ?? null;
-      cols[10][k] = i.link && 'skip' in i.link ? i.link.skip : null;
     });
-    const values = [hashes, Buffer.concat(statements, offset), ...cols];
+    const values = [hashes, Buffer.concat(statements, offset), JSON.stringify(rows)];
     const guarded = expectTrustVersion !== undefined;
-    const { rows } = await c.query<{ entry_hash: Buffer | null; ok: boolean }>({
+    const { rows: out } = await c.query<{ entry_hash: string | null; ok: boolean }>({
       // One fixed text per variant, prepared once per connection: PostgreSQL parses and plans it once.
       name: guarded ? 'admit-guarded' : 'admit',
       text: guarded ? ADMIT_GUARDED : ADMIT,
       values: guarded ? [...values, expectTrustVersion] : values,
     });
-    const stale = rows.some((r) => r.entry_hash === null && !r.ok);
-    return { stale, inserted: new Set(rows.filter((r) => r.entry_hash).map((r) => r.entry_hash!.toString('hex'))) };
+    const stale = out.some((r) => r.entry_hash === null && !r.ok);
+    return { stale, inserted: new Set(out.filter((r) => r.entry_hash !== null).map((r) => r.entry_hash!)) };
   },
 
   async get(q: Queryable, entryHash: Buffer): Promise<StoredEntry | undefined> {

@@ -9,10 +9,10 @@ function fakeDb(batches: number[][]): Db {
   const client = {
     query: async (q: { values: unknown[] }) => {
       const hashes = q.values[0] as Buffer;
-      const sizes = q.values[3] as number[];
+      const sizes = (JSON.parse(q.values[2] as string) as { n: number }[]).map((r) => r.n);
       batches.push(sizes);
-      const rows: { entry_hash: Buffer | null; ok: boolean }[] = [{ entry_hash: null, ok: true }];
-      for (let i = 0; i < hashes.length / 32; i++) rows.push({ entry_hash: hashes.subarray(32 * i, 32 * i + 32), ok: true });
+      const rows: { entry_hash: string | null; ok: boolean }[] = [{ entry_hash: null, ok: true }];
+      for (let i = 0; i < hashes.length / 32; i++) rows.push({ entry_hash: hashes.subarray(32 * i, 32 * i + 32).toString('hex'), ok: true });
       return { rows };
     },
   };
