@@ -1,6 +1,7 @@
 /**
  * Issue 4 targets, measured over HTTP against the real service (a child process) on real PostgreSQL,
- * with the load generator (autocannon) in this process on the same machine:
+ * with the load generator in this process on the same machine (closedLoop, see loadgen.ts; one
+ * run with autocannon for comparison):
  *  - sustained registration of distinct ~1 KB ES256 statements (answered 202: durably acknowledged,
  *    and logged by the sequencer as fast as they arrive) at 64, 256 and 1,024 concurrent connections,
  *    its ratio to the raw ES256 verification rate on all cores measured in the same run, and the CPU
@@ -9,8 +10,9 @@
  *  - at 1,000 registrations/s arriving steadily (open loop), p99 from POST to receipt available
  *    (201 with the receipt inline).
  * Environment: BENCH_HTTP_SECONDS (20), BENCH_HTTP_CONNECTIONS (64,256,1024), BENCH_HTTP_MODES
- * (throughput,latency), BENCH_LOG_BATCH_MS (100), BENCH_SERVICE_NODE_ARGS (e.g. --cpu-prof),
- * BENCH_SERVICE_WORKERS and BENCH_VERIFY_THREADS (the service's WORKERS and VERIFY_THREADS).
+ * (throughput,latency), BENCH_HTTP_AUTOCANNON (1; 0 skips the comparison run), BENCH_LOG_BATCH_MS
+ * (100), BENCH_SERVICE_NODE_ARGS (e.g. --cpu-prof), BENCH_SERVICE_WORKERS and BENCH_VERIFY_THREADS
+ * (the service's WORKERS and VERIFY_THREADS).
  */
 import autocannon from 'autocannon';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
@@ -20,6 +22,7 @@ import { signSign1 } from '../src/core/cose';
 import { createTestDatabase } from '../test/helpers/pg';
 import { ADMIN, baseEnv, spawnService } from '../test/helpers/service';
 import type { BenchRow } from './report';
+import { closedLoop } from './loadgen';
 import { coresUsed, cpuSnapshot, threadSeconds } from './cpu';
 
 function makeStatements(n: number, iss: string, key: ReturnType<typeof generateKeyPairSync>['privateKey'], kid: Buffer): Buffer[] {
@@ -143,6 +146,9 @@ const CONNECTIONS = (process.env.BENCH_HTTP_CONNECTIONS ?? '64,256,1024').split(
  * so their rate is bounded by connections / latency rather than by what the service can absorb.
  */
 const SATURATING = 256;
+/** BENCH_HTTP_AUTOCANNON=0 skips the autocannon comparison run. */
+const AUTOCANNON_COMPARISON = process.env.BENCH_HTTP_AUTOCANNON !== '0';
+const COSE = 'application/cose';
 
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -159,12 +165,15 @@ export async function run(): Promise<BenchRow[]> {
   const bodies = makeStatements(Number(process.env.BENCH_HTTP_STATEMENTS ?? 9000 * duration), iss, privateKey, kid);
 
   const modes = (process.env.BENCH_HTTP_MODES ?? 'throughput,latency').split(',');
+  type Client = 'closedLoop' | 'autocannon';
   const runs = [
-    ...(modes.includes('throughput') ? CONNECTIONS.map((connections) => ({ mode: 'throughput' as const, connections })) : []),
-    ...(modes.includes('latency') ? [{ mode: 'latency' as const, connections: 400 }] : []),
+    ...(modes.includes('throughput') ? CONNECTIONS.map((connections) => ({ mode: 'throughput' as const, connections, client: 'closedLoop' as Client })) : []),
+    // For comparison, not judged: the same load from autocannon, which costs about twice the CPU per request.
+    ...(modes.includes('throughput') && AUTOCANNON_COMPARISON ? [{ mode: 'throughput' as const, connections: SATURATING, client: 'autocannon' as Client }] : []),
+    ...(modes.includes('latency') ? [{ mode: 'latency' as const, connections: 400, client: 'closedLoop' as Client }] : []),
   ];
   const throughputRuns: { connections: number; rate: number; sustained: boolean }[] = [];
-  for (const { mode, connections } of runs) {
+  for (const { mode, connections, client } of runs) {
     const tdb = await createTestDatabase('bench_http');
     const svc = await spawnService(
       baseEnv({
@@ -189,12 +198,12 @@ export async function run(): Promise<BenchRow[]> {
       if (add.status !== 201) throw new Error(`issuer add: ${add.status}`);
       const slice = mode === 'throughput' ? bodies : bodies.slice(bodies.length / 2);
       // Warm up the JIT and the connection pool.
-      const warm = await load(svc.url, slice.slice(0, 2000), { connections: 16, duration: 2 });
+      const warm = await closedLoop(svc.url + '/entries', slice.slice(0, 2000), { connections: 16, durationSeconds: 2, contentType: COSE });
       if (mode === 'throughput') {
         // Every acknowledged entry so far is in the tree first: the bootstrap policy, the issuer added
         // above, and the warm-up's (it cycles through 2,000 distinct statements: repeats are the same entries).
         const TRUST_ENTRIES = 2;
-        const start = TRUST_ENTRIES + Math.min(warm['2xx'], 2000);
+        const start = TRUST_ENTRIES + Math.min(warm.ok2xx, 2000);
         if ((await waitForTree(svc.url, start)) === undefined) throw new Error('the warm-up entries were not logged');
         const groups = {
           // with WORKERS > 1 the service is a primary and its worker processes
@@ -204,41 +213,50 @@ export async function run(): Promise<BenchRow[]> {
         };
         const before = cpuSnapshot(groups);
         const loopBefore = threadSeconds(svc.child.pid!);
-        const r = await load(svc.url, slice.slice(2000), { connections, duration });
+        const r =
+          client === 'autocannon'
+            ? await load(svc.url, slice.slice(2000), { connections, duration }).then((a) => ({ ok2xx: a['2xx'], non2xx: a.non2xx, p99: a.latency.p99 }))
+            : await closedLoop(svc.url + '/entries', slice.slice(2000), { connections, durationSeconds: duration, contentType: COSE }).then((c) => ({
+                ok2xx: c.ok2xx,
+                non2xx: c.non2xx + c.errors,
+                p99: Math.round(c.latency.p99),
+              }));
         const used = coresUsed(before, cpuSnapshot(groups), duration);
         // The service's event loop (its main thread) is one core at most: HTTP, policy, PostgreSQL I/O.
         if (!process.env.BENCH_SERVICE_WORKERS) used['service event loop'] = (threadSeconds(svc.child.pid!) - loopBefore) / duration;
-        const ok = r['2xx'];
+        const ok = r.ok2xx;
+        const label = client === 'autocannon' ? `${connections} conn., autocannon` : `${connections} conn.`;
         const rate = ok / duration;
         // Acknowledged is not yet logged: the sequencer must keep pace for the rate to be sustainable.
         const atEnd = (await treeSize(svc.url)) - start;
         const drained = await waitForTree(svc.url, start + ok);
         for (const [g, c] of Object.entries(used)) {
-          rows.push({ bench: 'http', metric: `  CPU: ${g} (${connections} conn.)`, value: c, unit: 'cores', note: `${((c * 1e6) / rate).toFixed(0)} us per registration` });
+          rows.push({ bench: 'http', metric: `  CPU: ${g} (${label})`, value: c, unit: 'cores', note: `${((c * 1e6) / rate).toFixed(0)} us per registration` });
         }
         // Below saturation a closed loop measures latency, not capacity: N connections each waiting
         // for its answer cannot exceed N / latency, whatever the CPU left idle (Little's law).
         const busy = Object.entries(used).filter(([g]) => g !== 'service event loop').reduce((a, [, c]) => a + c, 0);
         const idle = cores - busy;
         const meanMs = (connections * 1000) / rate;
-        throughputRuns.push({ connections, rate, sustained: drained !== undefined });
+        if (client === 'closedLoop') throughputRuns.push({ connections, rate, sustained: drained !== undefined });
         rows.push({
           bench: 'http',
-          metric: `sustained registrations (202), ${connections} conn.`,
+          metric: `sustained registrations (202), ${label}`,
           value: rate,
           unit: 'req/s',
           note:
-            `${duration} s, ${r.non2xx} non-2xx, p99 ${r.latency.p99} ms, mean ${meanMs.toFixed(1)} ms; ${idle.toFixed(2)} of ${cores} cores idle` +
-            (connections < SATURATING ? ` (not saturated: ${connections} / ${meanMs.toFixed(1)} ms caps it)` : ''),
+            `${duration} s, ${r.non2xx} non-2xx, p99 ${r.p99} ms, mean ${meanMs.toFixed(1)} ms; ${idle.toFixed(2)} of ${cores} cores idle` +
+            (connections < SATURATING ? ` (not saturated: ${connections} / ${meanMs.toFixed(1)} ms caps it)` : '') +
+            (client === 'autocannon' ? '; comparison only, not judged' : ''),
         });
         rows.push({
           bench: 'http',
-          metric: `  logged by the end of the run (${connections} conn.)`,
+          metric: `  logged by the end of the run (${label})`,
           value: (100 * atEnd) / ok,
           unit: '%',
           note: drained === undefined ? 'the rest NOT logged within 60 s' : `all ${ok} in the tree ${drained.toFixed(0)} ms after the load stopped`,
         });
-        rows.push({ bench: 'http', metric: `  ratio to raw ES256 verify (${cores} cores)`, value: rate / (raw1 * cores), unit: 'x' });
+        rows.push({ bench: 'http', metric: `  ratio to raw ES256 verify, ${cores} cores (${label})`, value: rate / (raw1 * cores), unit: 'x' });
       } else {
         const r = await steadyLoad(svc.url, slice.slice(2000), { rate: 1000, duration, maxSockets: connections });
         const ok = r.statuses.get(201) ?? 0;
