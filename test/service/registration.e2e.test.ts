@@ -228,14 +228,17 @@ describe('SCRAPI registration against real PostgreSQL', () => {
     assert.match(m, /scitt_http_request_duration_seconds_bucket/);
   });
 
-  it('every pending and link-outbox row names a stored entry (they carry no foreign keys: the admission statement writes them with their entry)', async () => {
+  it('every leaf, pending and link-outbox row names a stored entry (they carry no foreign keys: the admission statement writes the entry with its pending and outbox rows, the sequencer leaves only for pending rows)', async () => {
     const db = svc.app.get(Db);
     const { rows } = await db.query(
       `SELECT (SELECT count(*) FROM entries WHERE link_skip IS NOT NULL) AS skips,
+              (SELECT count(*) FROM log_leaves) AS leaves,
+              (SELECT count(*) FROM log_leaves l WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.entry_hash = l.entry_hash)) +
               (SELECT count(*) FROM pending_entries p WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.entry_hash = p.entry_hash)) +
               (SELECT count(*) FROM link_outbox o WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.entry_hash = o.entry_hash)) AS orphans`,
     );
     assert.ok(Number(rows[0].skips) > 0, 'the registrations above recorded why their claims were not linked');
+    assert.ok(Number(rows[0].leaves) > 5, 'the registrations above are in the log');
     assert.equal(Number(rows[0].orphans), 0);
   });
 });
