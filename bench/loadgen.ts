@@ -5,6 +5,8 @@ export interface ClosedLoopResult {
   statuses: Map<number, number>;
   ok2xx: number;
   non2xx: number;
+  /** 2xx answers to requests still in flight at the deadline (not in the rate, but acknowledged). */
+  late2xx: number;
   /** Connection errors (each connection is re-opened and goes on). */
   errors: number;
   /** Milliseconds from writing a request to its whole response. */
@@ -34,6 +36,7 @@ export function closedLoop(url: string, bodies: Buffer[], o: { connections: numb
   const statuses = new Map<number, number>();
   const latencies: number[] = [];
   let errors = 0;
+  let late2xx = 0;
   let next = 0;
   const deadline = performance.now() + o.durationSeconds * 1000;
 
@@ -53,6 +56,7 @@ export function closedLoop(url: string, bodies: Buffer[], o: { connections: numb
         statuses,
         ok2xx,
         non2xx,
+        late2xx,
         errors,
         latency: { mean: latencies.reduce((a, b) => a + b, 0) / (latencies.length || 1), p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? 0 },
       });
@@ -90,11 +94,11 @@ export function closedLoop(url: string, bodies: Buffer[], o: { connections: numb
         }
         if (length < 0) return;
         pending = null;
+        const status = Number(headers.slice(9, 12));
         if (performance.now() <= deadline) {
-          const status = Number(headers.slice(9, 12));
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
           latencies.push(performance.now() - sentAt);
-        }
+        } else if (status >= 200 && status < 300) late2xx++;
         send();
       });
       socket.on('error', () => errors++);
