@@ -42,11 +42,15 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => {
     if (body === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(body as string));
+      value = JSON.parse(body as string);
     } catch {
-      done(Object.assign(new LedgerError('MALFORMED_REQUEST', 'the JSON body does not parse'), { statusCode: 400 }), undefined);
+      return done(Object.assign(new LedgerError('MALFORMED_REQUEST', 'the JSON body does not parse'), { statusCode: 400 }), undefined);
     }
+    // PostgreSQL text and jsonb cannot hold U+0000: refused here, before it could fail a write.
+    if (holdsNul(value)) return done(Object.assign(new LedgerError('MALFORMED_REQUEST', 'a string in the JSON body contains U+0000'), { statusCode: 400 }), undefined);
+    done(null, value);
   });
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
   // Errors Fastify raises before a route runs (body limit, rate limit) reach Nest's handler and so
@@ -92,4 +96,12 @@ export async function startApp(env: Record<string, string | undefined>, opts: { 
       await runtime.embedded?.stop();
     },
   };
+}
+
+/** True when a string (or an object key) anywhere in a parsed JSON value contains U+0000. */
+function holdsNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(holdsNul);
+  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || holdsNul(x));
+  return false;
 }

@@ -161,6 +161,18 @@ describe('SCRAPI registration against real PostgreSQL', () => {
       assert.equal(await entryCount(), count);
     });
 
+    it('admin input PostgreSQL could not store (U+0000) is refused with a 400 and changes nothing', async () => {
+      const count = await entryCount();
+      const policy = (await (await admin('/admin/policy')).json()) as Record<string, unknown>;
+      const issuerRes = await admin('/admin/issuers', { method: 'POST', body: JSON.stringify({ iss: 'https://a\u0000b.example', keys: [issuer.jwk] }) });
+      assert.equal(issuerRes.status, 400);
+      assert.equal((await problem(issuerRes)).title, 'Malformed request');
+      const policyRes = await admin('/admin/policy', { method: 'PUT', body: JSON.stringify({ ...policy, allowedContentTypes: ['application/json\u0000'] }) });
+      assert.equal(policyRes.status, 400);
+      assert.deepEqual(await (await admin('/admin/policy')).json(), policy);
+      assert.equal(await entryCount(), count);
+    });
+
     it('unknown entry ids and invalid locators', async () => {
       const r404 = await fetch(`${url}/entries/${'00'.repeat(32)}`);
       assert.equal(r404.status, 404);
