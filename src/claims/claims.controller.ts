@@ -1,17 +1,21 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsDateString, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { isDigest } from '../core/artifact';
 import { LedgerError } from '../core/errors';
 import { Db } from '../db/db';
 import { ClaimsRepository } from './claims.repository';
 import { GateService } from './gate.service';
 
+/** PostgreSQL text cannot hold U+0000: such a filter is malformed, not a server error. */
+const NoNul = () =>
+  ValidateBy({ name: 'noNul', validator: { validate: (v) => typeof v !== 'string' || !v.includes('\u0000'), defaultMessage: (a) => `${a?.property} must not contain U+0000` } });
+
 export class ClaimsQueryDto {
-  @IsOptional() @IsString() @MaxLength(2048)
+  @IsOptional() @IsString() @MaxLength(2048) @NoNul()
   issuer?: string;
 
-  @IsOptional() @IsString() @MaxLength(256)
+  @IsOptional() @IsString() @MaxLength(256) @NoNul()
   contentType?: string;
 
   /** RFC 3339; claims registered at or after. */

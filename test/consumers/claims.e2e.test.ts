@@ -131,6 +131,13 @@ describe('claims by artifact and the trusted-artifact gate', () => {
     assert.ok(revoked.body.evidence.some((e) => e.kind === 'forbidden' && e.entryId === revocation));
   });
 
+  it('a filter PostgreSQL cannot hold (U+0000) is a 400 problem, not a server error', async () => {
+    for (const q of ['issuer=a%00b', 'contentType=application%2Fjson%00']) {
+      const res = await fetch(`${svc.url}/artifacts/${DIGEST}/claims?${q}`);
+      assert.equal(res.status, 400, q);
+    }
+  });
+
   it('a bad consumer policy is a 400 problem', async () => {
     for (const p of [{}, { require: [{ contentType: 'x' }] }, { require: [], forbid: [], extra: 1 }, { forbid: [{ contentType: 'x', issuers: ['a'], minSeverity: 'dire' }] }]) {
       assert.equal((await evaluate(p)).status, 400, JSON.stringify(p));
