@@ -188,7 +188,10 @@ export async function run(): Promise<BenchRow[]> {
       60000,
       // e.g. BENCH_SERVICE_NODE_ARGS=--cpu-prof to see where the service spends its time.
       (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    );
+    ).catch(async (e) => {
+      await tdb.drop(); // a service that did not start must not leave its database behind
+      throw e;
+    });
     try {
       const add = await fetch(svc.url + '/admin/issuers', {
         method: 'POST',
