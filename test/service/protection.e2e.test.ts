@@ -30,6 +30,13 @@ describe('protection: rate limiting, back-pressure, configuration errors', () =>
       assert.equal(await title(limited[0]), 'Too Many Requests');
       const health = await Promise.all(Array.from({ length: 12 }, () => fetch(svc.url + '/healthz')));
       assert.ok(health.every((r) => r.status === 200));
+      // POST /entries is a Fastify route outside Nest's router: the limit applies to it as well.
+      const posts = await Promise.all(
+        Array.from({ length: 12 }, () => fetch(svc.url + '/entries', { method: 'POST', body: Buffer.from([0xa0]), headers: { 'content-type': 'application/cose' } })),
+      );
+      const limitedPosts = posts.filter((r) => r.status === 429);
+      assert.ok(limitedPosts.length >= 2, `${limitedPosts.length} registrations limited`);
+      assert.equal(await title(limitedPosts[0]), 'Too Many Requests');
     } finally {
       await svc.close();
     }
