@@ -80,13 +80,12 @@ export const EntriesRepository = {
    * Acknowledges entries durably in ONE statement: the statement rows (with the claims-index
    * digest, and why the claim will not be linked when it will not), a pending row for each entry
    * not already known (content addressing makes resubmission a no-op) and its registry-link outbox
-   * row. With
-   * `expectTrustVersion`, nothing is written unless trust_state still has that version once the
-   * trust lock is held shared; `stale` says so. Guarded, it runs on the pool itself (autocommit):
-   * the statement is its own transaction and holds the lock until it commits. The batch travels as
-   * a few binary byte strings and arrays into one fixed, named statement, so PostgreSQL parses and
-   * plans it once per connection (a VALUES list with a parameter per value was re-planned for every
-   * batch size).
+   * row. With `expectTrustVersion`, nothing is written unless trust_state still has that version
+   * once the trust lock is held shared; `stale` says so. Guarded, it runs on the pool itself
+   * (autocommit): the statement is its own transaction and holds the lock until it commits. The
+   * batch travels as two binary byte strings and one JSON text into one fixed, named statement, so
+   * PostgreSQL parses and plans it once per connection (a VALUES list with a parameter per value
+   * was re-planned for every batch size).
    */
   async admit(c: Pool | PoolClient, items: AdmitRow[], expectTrustVersion?: number): Promise<{ stale: boolean; inserted: Set<string> }> {
     if (items.length === 0) return { stale: false, inserted: new Set() };
