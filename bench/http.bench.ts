@@ -206,7 +206,7 @@ export async function run(): Promise<BenchRow[]> {
         // Every acknowledged entry so far is in the tree first: the bootstrap policy, the issuer added
         // above, and the warm-up's (it cycles through 2,000 distinct statements: repeats are the same entries).
         const TRUST_ENTRIES = 2;
-        const start = TRUST_ENTRIES + Math.min(warm.ok2xx, 2000);
+        const start = TRUST_ENTRIES + Math.min(warm.ok2xx + warm.late2xx, 2000);
         if ((await waitForTree(svc.url, start)) === undefined) throw new Error('the warm-up entries were not logged');
         const groups = {
           // with WORKERS > 1 the service is a primary and its worker processes
