@@ -104,9 +104,8 @@ export class Admission {
         // One statement, its own transaction: it takes the trust lock shared and checks the version
         // after the lock was granted (see the AdmissionGuard migration), then writes every row.
         const r = await EntriesRepository.admit(this.db.pool, batch.map((q) => q.item.entry), version);
-        const result = r.stale ? undefined : r.inserted;
-        if (result) {
-          batch.forEach((q) => q.resolve(result.has(q.item.entry.entryHash.toString('hex'))));
+        if (!r.stale) {
+          batch.forEach((q) => q.resolve(r.inserted.has(q.item.entry.entryHash.toString('hex'))));
           return;
         }
         // Another process changed trust: load it; the next attempt decides every item again.
