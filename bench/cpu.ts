@@ -41,3 +41,19 @@ export function threadSeconds(pid: number, tid = pid): number {
     return 0;
   }
 }
+
+/** The machine's CPU time so far, all cores (Linux /proc/stat, in clock ticks): total and idle (incl. I/O wait). */
+export function machineTicks(): { total: number; idle: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), idle: f[3] + f[4] };
+  } catch {
+    return { total: 0, idle: 0 };
+  }
+}
+
+/** Cores left idle between two machineTicks() readings (NaN when /proc/stat was unreadable). */
+export function idleCores(a: { total: number; idle: number }, b: { total: number; idle: number }, cores: number): number {
+  const total = b.total - a.total;
+  return total > 0 ? ((b.idle - a.idle) / total) * cores : NaN;
+}

@@ -23,7 +23,7 @@ import { createTestDatabase } from '../test/helpers/pg';
 import { ADMIN, baseEnv, spawnService } from '../test/helpers/service';
 import type { BenchRow } from './report';
 import { closedLoop } from './loadgen';
-import { coresUsed, cpuSnapshot, threadSeconds } from './cpu';
+import { coresUsed, cpuSnapshot, idleCores, machineTicks, threadSeconds } from './cpu';
 
 function makeStatements(n: number, iss: string, key: ReturnType<typeof generateKeyPairSync>['privateKey'], kid: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -215,6 +215,7 @@ export async function run(): Promise<BenchRow[]> {
           'load generator': (pid: number) => pid === process.pid,
         };
         const before = cpuSnapshot(groups);
+        const ticksBefore = machineTicks();
         const loopBefore = threadSeconds(svc.child.pid!);
         const r =
           client === 'autocannon'
@@ -226,6 +227,7 @@ export async function run(): Promise<BenchRow[]> {
                 p99: Math.round(c.latency.p99),
               }));
         const used = coresUsed(before, cpuSnapshot(groups), duration);
+        const idle = idleCores(ticksBefore, machineTicks(), cores);
         // The service's event loop (its main thread) is one core at most: HTTP, policy, PostgreSQL I/O.
         if (!process.env.BENCH_SERVICE_WORKERS) used['service event loop'] = (threadSeconds(svc.child.pid!) - loopBefore) / duration;
         const ok = r.ok2xx;
@@ -240,9 +242,11 @@ export async function run(): Promise<BenchRow[]> {
           rows.push({ bench: 'http', metric: `  CPU: ${g} (${label})`, value: c, unit: 'cores', note: `${((c * 1e6) / rate).toFixed(0)} us per registration` });
         }
         // Below saturation a closed loop measures latency, not capacity: N connections each waiting
-        // for its answer cannot exceed N / latency, whatever the CPU left idle (Little's law).
+        // for its answer cannot exceed N / latency, whatever the CPU left idle (Little's law). Idle is
+        // the machine's own count; what neither the three groups nor idle account for is the rest of
+        // the machine (other daemons, kernel threads).
         const busy = Object.entries(used).filter(([g]) => g !== 'service event loop').reduce((a, [, c]) => a + c, 0);
-        const idle = cores - busy;
+        const other = Math.max(0, cores - busy - idle);
         const meanMs = (connections * 1000) / rate;
         if (client === 'closedLoop') throughputRuns.push({ connections, rate, sustained: drained !== undefined });
         rows.push({
@@ -251,7 +255,7 @@ export async function run(): Promise<BenchRow[]> {
           value: rate,
           unit: 'req/s',
           note:
-            `${duration} s, ${r.non2xx} non-2xx, p99 ${r.p99} ms, mean ${meanMs.toFixed(1)} ms; ${idle.toFixed(2)} of ${cores} cores idle` +
+            `${duration} s, ${r.non2xx} non-2xx, p99 ${r.p99} ms, mean ${meanMs.toFixed(1)} ms; ${idle.toFixed(2)} of ${cores} cores idle, ${other.toFixed(2)} other` +
             (connections < SATURATING ? ` (not saturated: ${connections} / ${meanMs.toFixed(1)} ms caps it)` : '') +
             (client === 'autocannon' ? '; comparison only, not judged' : ''),
         });
