@@ -85,6 +85,37 @@ describe('sequencer on real PostgreSQL', () => {
     }
   });
 
+  it('takes pending rows with one index probe each into log_leaves, never a scan of the whole log (no ANALYZE yet)', async () => {
+    const planDb = await createTestDatabase('plan');
+    const { ds, db } = await openDb(planDb.url);
+    try {
+      // A log of 60,000 leaves and 1,500 pending rows, 500 of them already logged, and no statistics
+      // gathered since: what a busy service's sequencer sees between autovacuum runs. An EXISTS
+      // subquery in the select list was hashed here, over a sequential scan of every leaf.
+      await db.pool.query(`INSERT INTO log_leaves (idx, entry_hash) SELECT i, sha256(int8send(i)) FROM generate_series(0, 59999) i`);
+      await db.pool.query(`INSERT INTO pending_entries (entry_hash) SELECT sha256(int8send(i)) FROM generate_series(59500, 60999) i`);
+      const { rows } = await db.pool.query(`EXPLAIN (FORMAT JSON) ${LogRepository.TAKE_PENDING.replace('$1', '4096')}`);
+      const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+      const scans = [...plan.matchAll(/"Node Type":"([^"]+)"[^{}]*?"Relation Name":"log_leaves"/g)].map((m) => m[1]);
+      assert.ok(scans.length > 0, plan);
+      assert.ok(scans.every((t) => t === 'Index Only Scan' || t === 'Index Scan'), `log_leaves read by ${scans.join(', ')}`);
+      assert.ok(!plan.includes('"Hashed SubPlan"') && !/"Join Type":"[^"]+","[^{}]*"Node Type":"Hash Join"/.test(plan), plan);
+      const c = await db.pool.connect();
+      try {
+        const pending = await LogRepository.takePending(c, 4096);
+        assert.equal(pending.length, 1500);
+        assert.deepEqual(pending.map((p) => Number(p.id)), [...pending.map((p) => Number(p.id))].sort((a, b) => a - b));
+        assert.equal(pending.filter((p) => p.logged).length, 500);
+        assert.ok(pending.slice(0, 500).every((p) => p.logged) && pending.slice(500).every((p) => !p.logged));
+      } finally {
+        c.release();
+      }
+    } finally {
+      await ds.destroy();
+      await planDb.drop();
+    }
+  });
+
   it('two writers forced to integrate concurrently (no leader lock) cannot fork: the log_state row serialises them', async () => {
     const forkDb = await createTestDatabase('fork');
     const { ds, db } = await openDb(forkDb.url);
