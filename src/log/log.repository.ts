@@ -39,7 +39,9 @@ export const LogRepository = {
    * LOCK_STATE was granted, so its snapshot includes whatever a previous writer committed.
    */
   async takePending(c: PoolClient, max: number): Promise<PendingRow[]> {
-    const { rows } = await c.query<PendingRow>({ name: 'take-pending', text: LogRepository.TAKE_PENDING, values: [max] });
+    // Planned at every call (not a named statement): a generic plan cached while log_leaves was
+    // small could keep scanning it after it grew.
+    const { rows } = await c.query<PendingRow>(LogRepository.TAKE_PENDING, [max]);
     return rows;
   },
 
