@@ -43,9 +43,17 @@ export async function run(opts: { entries?: number } = {}): Promise<BenchRow[]> 
   const tdb = await createTestDatabase('bench_audit');
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-audit-'));
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-audit-state-'));
+  const cleanUp = async () => {
+    await tdb.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  };
   const svc = await startApp({
     PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: tdb.url, ADMIN_TOKEN: ADMIN, RATE_LIMIT_PER_SECOND: '0',
     LOG_LEVEL: 'warn', LOG_BATCH_MS: '50', LOG_BATCH_MAX: '16384', LOG_MAX_PENDING: String(N * 2), LOG_ORIGIN: 'bench.example/log', SERVICE_ISSUER: 'https://bench.example/ledger',
+  }).catch(async (e) => {
+    await cleanUp(); // a service that did not start must not leave its database behind
+    throw e;
   });
   const rows: BenchRow[] = [];
   try {
@@ -113,9 +121,7 @@ export async function run(opts: { entries?: number } = {}): Promise<BenchRow[]> 
     phase('  waiting for workers (main)', t.waitWorkersMs, 'main thread idle: verification is the bottleneck when high');
   } finally {
     await svc.close();
-    await tdb.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(stateDir, { recursive: true, force: true });
+    await cleanUp();
   }
   return rows;
 }

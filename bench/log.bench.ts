@@ -23,11 +23,11 @@ export async function run(opts: { entries?: number; batchMax?: number } = {}): P
   const batchMax = opts.batchMax ?? Number(process.env.BENCH_LOG_BATCH ?? 8192);
   const tdb = await createTestDatabase('bench_log');
   const ds = createDataSource({ url: tdb.url, poolSize: 4 });
-  await ds.initialize();
-  await runMigrations(ds);
-  const db = Db.fromDataSource(ds, false);
   const rows: BenchRow[] = [];
   try {
+    await ds.initialize();
+    await runMigrations(ds);
+    const db = Db.fromDataSource(ds, false);
     // Acknowledge N entries up front (100-byte statements), as registrations would, in big multi-row inserts.
     const t0 = performance.now();
     const CHUNK = 20000;
@@ -78,7 +78,7 @@ export async function run(opts: { entries?: number; batchMax?: number } = {}): P
     const perEntry = (Number(sz[0].t) + Number(sz[0].c)) / N;
     rows.push({ bench: 'log', metric: 'tiles + checkpoints per entry', value: perEntry, unit: 'bytes', target: '<= 40', pass: perEntry <= 40, note: `tiles ${sz[0].t} B, ${sz[0].n} checkpoints ${sz[0].c} B` });
   } finally {
-    await ds.destroy();
+    if (ds.isInitialized) await ds.destroy();
     await tdb.drop();
   }
   return rows;
